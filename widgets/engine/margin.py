@@ -1,0 +1,335 @@
+"""Margin reports: how far each account is from liquidation, in three venue conventions.
+
+For a margin pool (the cross pool of an account: its holdings, cash and, in cross mode, every
+perp) with prices ``P``:
+
+* weighted collateral ``WC = sum(max(h, 0) * P * asset_weight) + max(cash, 0)``
+* weighted liabilities ``WL = sum(max(-h, 0) * P * liability_weight) + max(-cash, 0)``
+* perp unrealized PnL ``uPnL = sum(q * (P - entry_price))``
+* perp maintenance requirement ``MM = sum(|q| * P * maintenance_margin)``
+
+and, writing ``available = WC + uPnL`` and ``requirement = WL + MM``:
+
+* ``health = available - requirement`` (Mango v4 maintenance health; quote currency; negative
+  means liquidatable),
+* ``health_factor = available / requirement`` (Aave: ``sum(C * LT) / sum(D)``; < 1 liquidatable),
+* ``margin_ratio = requirement / available`` (Binance: maintenance margin / margin balance;
+  >= 100 % liquidatable).
+
+An isolated perp bucket is a pool of its own with ``available = isolated_margin + uPnL`` and
+``requirement = MM`` of that one perp.
+
+Where "100 %" means what: a health factor of 1 and a margin ratio of 1 describe the same state,
+``available == requirement``. Above 1 the health factor means *safe* (Aave shows HF 1.5 as a
+comfortable 150 %); above 1 the margin ratio means *liquidated* (Binance's "100 %"). The engine
+uses one boundary for all three: an account is liquidatable when ``health < 0``, equivalently
+``health_factor < 1`` and ``margin_ratio > 1``. Binance's text says a ratio that *reaches* 100 %
+triggers liquidation; the engine treats the single point ``available == requirement`` as not yet
+liquidatable (Aave's strict ``HF < 1``, Mango's strict ``health < 0``), so the three conventions
+agree on every state.
+
+References
+----------
+* Mango v4 health: ``blockworks-foundation/mango-docs: mango-markets/health-overview.md``.
+* Aave v3 health factor: https://aave.com/help/borrowing/liquidations
+* Binance margin ratio: https://binance.com/en/support/faq/25edcd7fe0e544839d0847b8cbb2e400
+* dYdX v4 margin: ``dydxprotocol/v4-documentation: docs/pages/concepts/trading/margin.mdx``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from ._validate import MAX_CELLS, MarginInputError
+from .book import Account, Book
+from .market import Market, resolve_prices
+
+# Columns of the per-pool sums produced by one matrix product (see ``_pool_sums``).
+_WC, _WL, _MARK, _MM, _IM, _VALUE = range(6)
+
+
+def _weights(market: Market, P: np.ndarray) -> np.ndarray:
+    """Weight matrix ``W`` (4n+2, S, 6) so ``book._stack @ W`` gives every pool sum at once."""
+    n = market.n_assets
+    S = P.shape[0]
+    W = np.zeros((4 * n + 2, S, 6))
+    h_pos, h_neg, q_pos, q_neg = (slice(k * n, (k + 1) * n) for k in range(4))
+    Pt = P.T  # (n, S)
+    W[h_pos, :, _WC] = Pt * market.asset_weight[:, None]
+    W[h_pos, :, _VALUE] = Pt
+    W[h_neg, :, _WL] = Pt * market.liability_weight[:, None]
+    W[h_neg, :, _VALUE] = -Pt
+    for sl, sign in ((q_pos, 1.0), (q_neg, -1.0)):
+        W[sl, :, _MARK] = sign * Pt
+        W[sl, :, _MM] = Pt * market.maintenance_margin[:, None]
+        W[sl, :, _IM] = Pt * market.initial_margin[:, None]
+    W[4 * n, :, [_WC, _VALUE]] = 1.0
+    W[4 * n + 1, :, _WL] = 1.0
+    W[4 * n + 1, :, _VALUE] = -1.0
+    return W
+
+
+def _pool_sums(stack: np.ndarray, market: Market, P: np.ndarray) -> np.ndarray:
+    """Pool sums, shape (6, S, n_accounts); rows indexed by the ``_WC.._VALUE`` constants.
+
+    ``stack`` is a book's price-independent matrix ``[h+, h-, q+, q-, cash+, cash-]``.
+    """
+    W = _weights(market, P)
+    out = stack @ W.reshape(W.shape[0], -1)                 # (A, S*6): one BLAS call
+    return out.reshape(stack.shape[0], P.shape[0], 6).transpose(2, 1, 0)
+
+
+def _ratios(available, requirement):
+    """Health factor and margin ratio with the edge cases that keep them consistent with health.
+
+    No requirement and nothing owed: HF = inf, MR = 0. Nothing available: MR = inf.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hf = np.where(requirement > 0, available / np.where(requirement > 0, requirement, 1.0),
+                      np.where(available >= 0, np.inf, -np.inf))
+        mr = np.where(available > 0, requirement / np.where(available > 0, available, 1.0),
+                      np.where(requirement > 0, np.inf, np.where(available < 0, np.inf, 0.0)))
+    return hf, mr
+
+
+@dataclass(frozen=True, eq=False)
+class MarginReport:
+    """Margin state of every account (and of every isolated bucket) at one set of prices.
+
+    Shapes: per-account fields are ``(n_accounts,)``; with scenario prices of shape
+    ``(n_scenarios, n_assets)`` they gain a leading scenario axis; for a single
+    :class:`Account` the account axis is dropped (floats, or ``(n_assets,)`` arrays).
+    Money is in the quote currency.
+
+    Attributes
+    ----------
+    equity : account value at fair prices: holdings + cash + perp uPnL + isolated buckets' margin
+        and uPnL. What the account is worth if everything closed at ``prices`` with no penalty.
+    weighted_collateral, weighted_liabilities, perp_pnl, maintenance_requirement,
+    initial_requirement : the cross pool's sums (see module docstring). In isolated mode the
+        pool holds only holdings and cash; the perps are in buckets.
+    health, health_factor, margin_ratio : distance to liquidation in three conventions. For an
+        isolated-mode account these are the weakest of its pool and its buckets.
+    pool_health : health of the cross pool alone.
+    initial_health : like ``pool_health`` with initial instead of maintenance margin for perps
+        (>= 0 means the pool could have opened these positions).
+    liquidatable : True when the pool or any bucket has negative health.
+    bucket_health, bucket_equity, bucket_requirement : per-asset isolated buckets, shape
+        ``(..., n_assets)``; NaN where the account has no bucket (cross accounts, no perp).
+    """
+
+    equity: np.ndarray
+    weighted_collateral: np.ndarray
+    weighted_liabilities: np.ndarray
+    perp_pnl: np.ndarray
+    maintenance_requirement: np.ndarray
+    initial_requirement: np.ndarray
+    pool_health: np.ndarray
+    initial_health: np.ndarray
+    health: np.ndarray
+    health_factor: np.ndarray
+    margin_ratio: np.ndarray
+    liquidatable: np.ndarray
+    assets: tuple
+    _book: Book
+    _market: Market
+    _prices: np.ndarray
+    _squeeze: tuple
+
+    def _shape(self, arr):
+        """Drop the scenario / account axes that the caller did not ask for."""
+        if self._squeeze[1]:
+            arr = arr[..., 0, :] if arr.ndim >= 3 else arr[..., 0]
+        if self._squeeze[0]:
+            arr = arr[0]
+        return arr
+
+    @cached_property
+    def breakdown(self) -> dict:
+        """Per-asset contributions ("explain the number"), each shape ``(..., n_assets)``.
+
+        Keys: ``collateral`` (weighted, counted in ``weighted_collateral``), ``liabilities``
+        (weighted), ``perp_pnl`` and ``maintenance`` (every perp, cross or isolated),
+        ``isolated_margin`` and ``bucket_health`` (NaN where no bucket), ``value`` (unweighted
+        spot value) and ``haircut`` (value the venue does not count: ``value x (1 - weight)`` on
+        collateral, ``value x (weight - 1)`` extra on debt). Cash is not an asset column: it
+        appears in the pool totals.
+
+        For a cross account, ``health == collateral.sum() - liabilities.sum() + perp_pnl.sum()
+        - maintenance.sum() + cash``.
+        """
+        b, m = self._book, self._market
+        P = self._prices[:, None, :]                       # (S, 1, n)
+        h, q, ep = b.holdings, b.perps, b.entry_prices
+        value = h * P
+        coll = np.maximum(h, 0) * P * m.asset_weight
+        liab = np.maximum(-h, 0) * P * m.liability_weight
+        out = {
+            "value": value,
+            "collateral": coll,
+            "liabilities": liab,
+            "haircut": np.maximum(h, 0) * P - coll + liab - np.maximum(-h, 0) * P,
+            "perp_pnl": q * (P - ep),
+            "maintenance": np.abs(q) * P * m.maintenance_margin,
+            "isolated_margin": np.where(self._bucket_mask, b.isolated_margin, np.nan)
+            * np.ones_like(P),
+            "bucket_health": self._full_bucket_health,
+        }
+        return {k: self._shape(v) for k, v in out.items()}
+
+    @cached_property
+    def _bucket_mask(self):
+        return (self._book.perps != 0) & self._book.isolated[:, None]
+
+    @cached_property
+    def _full_buckets(self):
+        # Built on first access only: (n_accounts, n_assets) arrays are the costly part.
+        return _bucket_arrays(self._book, self._market, self._prices, full=True)
+
+    @cached_property
+    def _full_bucket_health(self):
+        return self._full_buckets[2]
+
+    @cached_property
+    def bucket_equity(self) -> np.ndarray:
+        """Isolated bucket equity (margin + uPnL), shape (..., n_assets); NaN where no bucket."""
+        return self._shape(self._full_buckets[0])
+
+    @cached_property
+    def bucket_requirement(self) -> np.ndarray:
+        """Isolated bucket maintenance requirement, shape (..., n_assets); NaN where no bucket."""
+        return self._shape(self._full_buckets[1])
+
+    @cached_property
+    def bucket_health(self) -> np.ndarray:
+        """Isolated bucket health (equity - requirement), shape (..., n_assets); NaN where none."""
+        return self._shape(self._full_buckets[2])
+
+
+def _bucket_arrays(book: Book, market: Market, P: np.ndarray, full: bool = False):
+    """Equity, requirement and health of isolated buckets, NaN where there is no bucket.
+
+    Shape (S, n_iso, n) over isolated rows, or (S, n_accounts, n) with ``full=True``.
+    """
+    rows = slice(None) if full else book._iso_rows
+    q = book.perps[rows]
+    mask = (q != 0) & book.isolated[rows][:, None]
+    Ps = P[:, None, :]
+    equity = book.isolated_margin[rows] + q * (Ps - book.entry_prices[rows])
+    req = np.abs(q) * Ps * market.maintenance_margin
+    health = equity - req
+    nan = np.nan
+    return (np.where(mask, equity, nan), np.where(mask, req, nan), np.where(mask, health, nan),
+            mask, q, Ps)
+
+
+def margin_report(account_or_book, market: Market, prices=None) -> MarginReport:
+    """Margin report for an account or a book: equity, health, health factor, margin ratio.
+
+    Parameters
+    ----------
+    account_or_book : Account or Book
+    market : Market
+    prices : array_like, optional
+        Shape ``(n_assets,)`` or ``(n_scenarios, n_assets)``; default ``market.prices``.
+
+    Returns
+    -------
+    MarginReport
+        Per-account arrays (scalars for one :class:`Account`); see :class:`MarginReport`.
+
+    Notes
+    -----
+    See the module docstring for the formulas and for how the three conventions relate.
+
+    References
+    ----------
+    Aave help centre, "Liquidations" (health factor); Binance FAQ "margin ratio";
+    Mango v4 docs "health overview" (asset and liability weights).
+
+    Examples
+    --------
+    Aave's published case: $10,000 of ETH with a liquidation threshold of 80 % against $6,000 of
+    debt has a health factor of 10,000 x 0.8 / 6,000 = 1.333:
+
+    >>> from widgets.engine import Market, Account
+    >>> m = Market(["ETH"], [2_000.0], asset_weight=0.8)
+    >>> r = margin_report(Account([5.0], cash=-6_000.0), m)
+    >>> round(float(r.health_factor), 4), float(r.health), bool(r.liquidatable)
+    (1.3333, 2000.0, False)
+
+    Binance's perp example: wallet 500 USDT, long 0.02 BTC at 50,000, maintenance margin 0.4 %;
+    at 25,100.40 the margin ratio reaches 100 %:
+
+    >>> m = Market(["BTC"], [25_100.40], maintenance_margin=0.004, initial_margin=0.05)
+    >>> r = margin_report(Account([0.0], perps=[0.02], entry_prices=[50_000.0], cash=500.0), m)
+    >>> round(float(r.margin_ratio), 4)
+    1.0
+    """
+    single = isinstance(account_or_book, Account)
+    if single:
+        book = account_or_book.to_book()
+    elif isinstance(account_or_book, Book):
+        book = account_or_book
+    else:
+        raise MarginInputError(
+            f"account_or_book must be an Account or a Book, got {type(account_or_book).__name__}")
+    book.check_market(market)
+    P = resolve_prices(market, prices)
+    one_scenario = P.ndim == 1
+    P2 = P[None, :] if one_scenario else P
+    if P2.shape[0] * book.n_accounts > MAX_CELLS:
+        raise MarginInputError(
+            f"n_scenarios x n_accounts must be at most {MAX_CELLS:,}, got "
+            f"{P2.shape[0]} x {book.n_accounts}")
+
+    sums = _pool_sums(book._stack, market, P2)                      # (6, S, A)
+    wc, wl, mark, mm, im, value = sums
+    pnl = mark - book._entry_notional
+    available = wc + pnl
+    requirement = wl + mm
+    pool_health = available - requirement
+    initial_health = available - (wl + im)
+    hf, mr = _ratios(available, requirement)
+    equity = value + pnl
+    health = pool_health
+
+    iso = book._iso_rows
+    if iso.size:
+        e_i, r_i, h_i, mask, _, _ = _bucket_arrays(book, market, P2)
+        # Buckets with no perp still hold their margin as account value.
+        equity = equity.copy()
+        equity[:, iso] += np.where(mask, e_i, book.isolated_margin[iso]).sum(-1)
+        hf_b, mr_b = _ratios(np.where(mask, e_i, np.inf), np.where(mask, r_i, 0.0))
+        # The account-level numbers of an isolated account are those of its weakest part.
+        health = health.copy()
+        hf = hf.copy()
+        mr = mr.copy()
+        health[:, iso] = np.minimum(pool_health[:, iso], np.where(mask, h_i, np.inf).min(-1))
+        hf[:, iso] = np.minimum(hf[:, iso], hf_b.min(-1))
+        mr[:, iso] = np.maximum(mr[:, iso], mr_b.max(-1))
+    liquidatable = health < 0
+
+    report = MarginReport(
+        equity=equity, weighted_collateral=wc, weighted_liabilities=wl, perp_pnl=pnl,
+        maintenance_requirement=mm, initial_requirement=im, pool_health=pool_health,
+        initial_health=initial_health, health=health, health_factor=hf, margin_ratio=mr,
+        liquidatable=liquidatable, assets=market.assets, _book=book, _market=market, _prices=P2,
+        _squeeze=(one_scenario, single))
+    for name in ("equity", "weighted_collateral", "weighted_liabilities", "perp_pnl",
+                 "maintenance_requirement", "initial_requirement", "pool_health",
+                 "initial_health", "health", "health_factor", "margin_ratio", "liquidatable"):
+        object.__setattr__(report, name, _squeeze(getattr(report, name), one_scenario, single))
+    return report
+
+
+def _squeeze(arr, one_scenario: bool, single: bool):
+    if single:
+        arr = arr[:, 0]
+    if one_scenario:
+        arr = arr[0]
+    if arr.ndim == 0:
+        return arr.item() if arr.dtype != bool else bool(arr)
+    return arr
