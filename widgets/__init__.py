@@ -26,8 +26,18 @@ import importlib
 __version__ = "0.1.0"
 
 # Public component name -> module that defines it, imported on first access.
-# e.g. "PoolingLab": "widgets.pooling" (components are added here later).
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "ShockPanel": "widgets.shock_panel",
+    "HealthGauge": "widgets.health_gauge",
+    "MarginBreakdown": "widgets.margin_breakdown",
+    "PoolingLab": "widgets.pooling_lab",
+    "CorrelationLab": "widgets.correlation_lab",
+    "CascadeLab": "widgets.cascade_lab",
+    "InsuranceFundLab": "widgets.insurance_fund_lab",
+    "SelfCheck": "widgets.self_check",
+    "ScenarioBar": "widgets.scenario_bar",
+    "check_environment": "widgets.environment",
+}
 
 __all__ = ["__version__", *_LAZY]
 
