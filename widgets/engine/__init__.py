@@ -8,6 +8,11 @@ Public names (one flat namespace, QuantEcon style):
 * :func:`liquidate` — account-level liquidation with penalty, insurance fund and bad debt.
 * :func:`cascade` — shock, liquidate, price impact, repeat until no account fails.
 * :func:`correlated_returns`, :func:`stress_correlation`, :func:`liquidation_probability`.
+* :func:`correlation_pairs`, :func:`with_correlations`, :func:`explain_inconsistent` —
+  pairwise correlations by name, and why a set of them is impossible.
+* :func:`fund_coverage` — who pays a cascade's bad debt: insurance fund vs socialized (ADL).
+* :func:`isolated_twin`, :func:`capital_required`, :func:`compare_pooling` — the same
+  positions margined cross vs isolated.
 
 Importing this package loads numpy only (no Jupyter libraries), so it runs and tests anywhere.
 Units: money in the quote currency; weights, margins, shocks and returns as fractions.
@@ -19,6 +24,10 @@ from .liquidation import LiquidationEvent, LiquidationResult, liquidate
 from .margin import MarginReport, margin_report
 from .market import Market
 from .scenarios import correlated_returns, liquidation_probability, stress_correlation
+from .insurance import FundCoverage, fund_coverage
+from .pooling import (PoolingComparison, capital_required, compare_pooling, isolated_twin,
+                      proportional_split)
+from .correlation import correlation_pairs, explain_inconsistent, with_correlations
 
 __all__ = [
     "MarginInputError", "Market", "Account", "Book",
@@ -26,4 +35,8 @@ __all__ = [
     "LiquidationResult", "LiquidationEvent", "liquidate",
     "CascadeResult", "cascade", "price_impact",
     "correlated_returns", "stress_correlation", "liquidation_probability",
+    "isolated_twin", "proportional_split", "capital_required", "compare_pooling",
+    "PoolingComparison",
+    "FundCoverage", "fund_coverage",
+    "correlation_pairs", "with_correlations", "explain_inconsistent",
 ]

@@ -91,7 +91,10 @@ class Account:
     cash: float = 0.0
 
     def __post_init__(self):
-        book = Book(holdings=[self.holdings] if np.ndim(self.holdings) == 1 else self.holdings,
+        if np.ndim(self.holdings) != 1:
+            raise MarginInputError(f"holdings must have shape (n_assets,), got shape "
+                                   f"{np.shape(self.holdings)} (use Book for many accounts)")
+        book = Book(holdings=[self.holdings],
                     perps=None if self.perps is None else [self.perps],
                     entry_prices=None if self.entry_prices is None else [self.entry_prices],
                     mode=self.mode,
@@ -214,12 +217,15 @@ class Book:
             _check_mode(self.mode)
             isolated = np.full(n_acc, self.mode == "isolated")
         else:
-            modes = list(self.mode)
-            if len(modes) != n_acc:
-                raise MarginInputError(f"mode must have {n_acc} entries, got {len(modes)}")
-            for md in modes:
-                _check_mode(md)
-            isolated = np.array([md == "isolated" for md in modes], dtype=bool)
+            modes = (self.mode if isinstance(self.mode, np.ndarray)
+                     else np.asarray(list(self.mode), dtype=object))
+            if modes.shape != (n_acc,):
+                raise MarginInputError(f"mode must have {n_acc} entries, got {modes.size}")
+            isolated = modes == "isolated"
+            bad = ~(isolated | (modes == "cross"))
+            if bad.any():                      # vectorized: books can hold millions of rows
+                _check_mode(modes[bad][0])
+            isolated = isolated.astype(bool)
 
         m = per_cell("isolated_margin", self.isolated_margin)
         check_range("isolated_margin", m, 0.0, None)
@@ -375,7 +381,12 @@ class Book:
 
         # Perps on one or two risky assets, using a share `util` of the free initial margin.
         n_legs = 1 + (rng.random(n_acc) < 0.4)
-        legs = np.stack([rng.choice(risky, n_acc), rng.choice(risky, n_acc)], axis=1)
+        if risky.size < 2:
+            n_legs = np.ones(n_acc, dtype=int)
+        # The second leg is on a different asset, so two legs never net out to nothing.
+        first = rng.integers(0, risky.size, n_acc)
+        second = (first + rng.integers(1, max(risky.size, 2), n_acc)) % risky.size
+        legs = np.stack([risky[first], risky[second]], axis=1)
         side = np.where(rng.random((n_acc, 2)) < long_bias, 1.0, -1.0)
         util = 0.98 * rng.beta(2, 3, n_acc)
         # Isolated buckets get `buffer` x initial margin, buffer in [1, 1/util] so the posted

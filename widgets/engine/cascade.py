@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validate import MarginInputError, check_size
-from .book import Book
+from .book import Account, Book
 from .liquidation import _liquidate_state, _settle, _State, check_close_factor, check_fund
 from .market import Market, shock_vector
 
@@ -181,7 +181,7 @@ def cascade(book: Book, market: Market, shock, impact: str = "linear", max_round
 
     Parameters
     ----------
-    book : Book
+    book : Book (or Account, treated as a one-row book)
     market : Market
     shock : float, array_like (n_assets,) or {asset: move}
         Fractional price move applied first (-0.1 is a 10 % fall); each > -1.
@@ -208,8 +208,10 @@ def cascade(book: Book, market: Market, shock, impact: str = "linear", max_round
     >>> res.n_liquidated, res.prices_by_round.round(2)[:, 0].tolist()
     (2, [95.0, 90.25, 85.5])
     """
+    if isinstance(book, Account):
+        book = book.to_book()
     if not isinstance(book, Book):
-        raise MarginInputError(f"book must be a Book, got {type(book).__name__}")
+        raise MarginInputError(f"book must be a Book or an Account, got {type(book).__name__}")
     book.check_market(market)
     if impact not in IMPACT_MODELS:
         raise MarginInputError(f"impact must be one of {list(IMPACT_MODELS)}, got {impact!r}")
@@ -227,8 +229,8 @@ def cascade(book: Book, market: Market, shock, impact: str = "linear", max_round
                            "impact")}
     converged = False
     for r in range(1, max_rounds + 1):
-        flows = _liquidate_state(state, market, P, cf)
-        hit = flows.pool_failed | flows.bucket_failed.any(1)
+        flows = _liquidate_state(state, market, P, cf, detail=False)
+        hit = flows.liquidated
         if not hit.any():
             converged = True
             break

@@ -13,7 +13,10 @@ Rule (applied to every liquidatable pool and bucket at once, at the given prices
   the debt per call); a pool or bucket whose equity is not positive is closed entirely (Aave
   lifts the close factor to 100 % for deep shortfalls and books the rest as a deficit, v3.3).
 * **Penalty.** ``liquidation_penalty[asset] x notional closed`` is charged into the insurance
-  fund, but never more than the pool's or bucket's equity (a penalty cannot create debt).
+  fund, but never more than the pool's or bucket's equity (a penalty cannot create debt). If a
+  partial close of a bucket leaves its posted margin negative (the penalty is paid out of the
+  open part's unrealized profit), that profit is settled into the margin: the open part is
+  re-marked at the liquidation price. Equity, penalty and positions are unchanged by this.
 * **Bad debt.** A pool or bucket with negative equity is closed, its shortfall written off: the
   insurance fund covers it first, the rest is a socialized loss (dYdX v4 and Hyperliquid:
   insurance fund / backstop vault, then deleveraging of profitable counterparties).
@@ -60,26 +63,44 @@ class _State:
         self.mode = book.mode
         self.stack = book._stack.copy()
         self.entry_notional = book._entry_notional.copy()
+        # Flat indices (into the (A, n) arrays) of the open isolated buckets. Buckets only ever
+        # close during liquidation, so this list is just filtered as perps reach zero.
+        self.buckets = np.flatnonzero(((self.q != 0) & self.isolated[:, None]).ravel())
 
     def cross_q(self, rows=slice(None)):
         return np.where(self.isolated[rows, None], 0.0, self.q[rows])
 
     def refresh(self, rows: np.ndarray) -> None:
-        """Recompute the precomputed pieces of the rows that changed."""
+        """Recompute the precomputed pieces of the rows whose pool changed.
+
+        (A bucket liquidation changes only isolated perps and margins, which are not in the pool
+        pieces: ``cross_q`` is 0 on isolated rows.)
+        """
         if rows.size:
             cq = self.cross_q(rows)
             self.stack[rows] = pool_stack(self.h[rows], cq, self.cash[rows])
             self.entry_notional[rows] = np.einsum("ij,ij->i", cq, self.ep[rows])
 
     def failing(self, market: Market, P: np.ndarray):
-        """Masks of failing pools (A,) and failing buckets (A, n), plus pool sums at ``P``."""
+        """Failing pools and buckets at ``P``.
+
+        Returns ``(pool_failed, bucket_failed, sums, pnl, cells, b_equity)``: masks (A,) and
+        (A, n), the pool sums (6, A) and perp uPnL (A,) at ``P``, and the failing buckets as flat
+        indices into (A, n) in row-major order with their equity. Buckets are evaluated on the
+        open ones only (elementwise the same arithmetic as on the full (A, n) arrays).
+        """
         sums = _pool_sums(self.stack, market, P[None, :])[:, 0]        # (6, A)
         pnl = sums[_MARK] - self.entry_notional
         pool_health = sums[_WC] + pnl - sums[_WL] - sums[_MM]
-        bucket_open = (self.q != 0) & self.isolated[:, None]
-        b_equity = self.m + self.q * (P - self.ep)
-        b_health = b_equity - np.abs(self.q) * P * market.maintenance_margin
-        return pool_health < 0, bucket_open & (b_health < 0), sums, pnl, b_equity
+        cells = self.buckets = self.buckets[self.q.ravel()[self.buckets] != 0]
+        col = cells % self.q.shape[1]
+        q = self.q.ravel()[cells]
+        b_equity = self.m.ravel()[cells] + q * (P[col] - self.ep.ravel()[cells])
+        b_health = b_equity - np.abs(q) * P[col] * market.maintenance_margin[col]
+        fail = b_health < 0
+        bucket_failed = np.zeros(self.q.shape, dtype=bool)
+        bucket_failed.ravel()[cells[fail]] = True
+        return pool_health < 0, bucket_failed, sums, pnl, cells[fail], b_equity[fail]
 
     def total_equity(self, P: np.ndarray) -> np.ndarray:
         """Account equity at ``P``: holdings + cash + every perp's uPnL + isolated margin."""
@@ -102,11 +123,17 @@ class _Flows(NamedTuple):
     notional_closed: np.ndarray    # (A,) gross notional closed, quote currency
     pool_detail: np.ndarray        # (A, 3) pool's notional closed, penalty, bad debt
     bucket_detail: np.ndarray      # (A, n, 4) bucket's fraction, notional, penalty, bad debt
+    liquidated: np.ndarray         # (A,) pool or any bucket failed
 
 
-def _liquidate_state(state: _State, market: Market, P: np.ndarray, close_factor: float) -> _Flows:
-    """Liquidate every failing pool and bucket of ``state`` in place at prices ``P``."""
-    pool_failed, bucket_failed, sums, pnl, b_equity = state.failing(market, P)
+def _liquidate_state(state: _State, market: Market, P: np.ndarray, close_factor: float,
+                     detail: bool = True) -> _Flows:
+    """Liquidate every failing pool and bucket of ``state`` in place at prices ``P``.
+
+    With ``detail=False`` (cascades) ``pool_detail`` and ``bucket_detail`` are None: the (A, n, 4)
+    array is not worth allocating every round.
+    """
+    pool_failed, bucket_failed, sums, pnl, b_cells, b_equity = state.failing(market, P)
     pen = market.liquidation_penalty
     A, n = state.h.shape
 
@@ -117,8 +144,8 @@ def _liquidate_state(state: _State, market: Market, P: np.ndarray, close_factor:
     bad_debt = np.zeros(A)
     notional = np.zeros(A)
     units = np.zeros(n)
-    pool_detail = np.zeros((A, 3))
-    bucket_detail = np.zeros((A, n, 4))
+    pool_detail = np.zeros((A, 3)) if detail else None
+    bucket_detail = np.zeros((A, n, 4)) if detail else None
     if rows.size:
         h, cq = state.h[rows], state.cross_q(rows)
         pool_equity = sums[_VALUE, rows] + pnl[rows]
@@ -143,32 +170,40 @@ def _liquidate_state(state: _State, market: Market, P: np.ndarray, close_factor:
         penalty[rows] += paid
         bad_debt[rows] += shortfall
         notional[rows] += gross.sum(1)
-        pool_detail[rows] = np.stack([gross.sum(1), paid, shortfall], axis=1)
+        if detail:
+            pool_detail[rows] = np.stack([gross.sum(1), paid, shortfall], axis=1)
 
     # Isolated buckets: only the failing perp and its margin.
-    r, c = np.nonzero(bucket_failed)
+    r, c = np.divmod(b_cells, n)
     if r.size:
         q = state.q[r, c]
-        e = b_equity[r, c]
+        e = b_equity
         f = np.where(e > 0, close_factor, 1.0)
         closed = f * q
         np.add.at(units, c, closed)
         gross = np.abs(closed) * P[c]
         paid = np.minimum(gross * pen[c], np.maximum(e, 0.0))
         shortfall = np.where(f == 1.0, np.maximum(-e, 0.0), 0.0)
-        state.m[r, c] = np.where(f == 1.0, np.maximum(e - paid, 0.0),
-                                 state.m[r, c] + closed * (P[c] - state.ep[r, c]) - paid)
+        m_new = np.where(f == 1.0, np.maximum(e - paid, 0.0),
+                         state.m[r, c] + closed * (P[c] - state.ep[r, c]) - paid)
+        # A penalty paid out of the unrealized profit of the part left open would leave the
+        # posted margin negative: settle that profit into the margin (re-mark the rest at P).
+        settle = m_new < 0
+        state.m[r, c] = np.where(settle, e - paid, m_new)
         left = q - closed
         state.q[r, c] = left
-        state.ep[r, c] = np.where(left != 0, state.ep[r, c], 0.0)
+        state.ep[r, c] = np.where(left != 0, np.where(settle, P[c], state.ep[r, c]), 0.0)
         np.add.at(penalty, r, paid)
         np.add.at(bad_debt, r, shortfall)
         np.add.at(notional, r, gross)
-        bucket_detail[r, c] = np.stack([f, gross, paid, shortfall], axis=1)
+        if detail:
+            bucket_detail[r, c] = np.stack([f, gross, paid, shortfall], axis=1)
 
-    state.refresh(np.union1d(rows, r))
+    state.refresh(rows)
+    liquidated = pool_failed.copy()
+    liquidated[r] = True
     return _Flows(pool_failed, bucket_failed, pool_fraction, penalty, bad_debt, units, notional,
-                  pool_detail, bucket_detail)
+                  pool_detail, bucket_detail, liquidated)
 
 
 def _settle(fund: float, penalty_total: float, bad_debt_total: float):
@@ -323,7 +358,7 @@ def liquidate(book: Book, market: Market, prices=None, close_factor: float = 1.0
     fund, payout, socialized = _settle(fund0, float(flows.penalty.sum()), float(flows.bad_debt.sum()))
     return LiquidationResult(
         book=state.to_book(),
-        liquidated=flows.pool_failed | flows.bucket_failed.any(1),
+        liquidated=flows.liquidated,
         pool_liquidated=flows.pool_failed, bucket_liquidated=flows.bucket_failed,
         pool_fraction=flows.pool_fraction, penalty=flows.penalty, bad_debt=flows.bad_debt,
         notional_closed=flows.notional_closed, equity_before=equity_before,

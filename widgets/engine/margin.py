@@ -86,11 +86,14 @@ def _ratios(available, requirement):
 
     No requirement and nothing owed: HF = inf, MR = 0. Nothing available: MR = inf.
     """
+    available, requirement = np.broadcast_arrays(available, requirement)
+    # Fill the edge-case values, then divide only where the denominator is positive (fewer
+    # passes than materialising both branches of an ``np.where``).
     with np.errstate(divide="ignore", invalid="ignore"):
-        hf = np.where(requirement > 0, available / np.where(requirement > 0, requirement, 1.0),
-                      np.where(available >= 0, np.inf, -np.inf))
-        mr = np.where(available > 0, requirement / np.where(available > 0, available, 1.0),
-                      np.where(requirement > 0, np.inf, np.where(available < 0, np.inf, 0.0)))
+        hf = np.where(available >= 0, np.inf, -np.inf)
+        np.divide(available, requirement, out=hf, where=requirement > 0)
+        mr = np.where((requirement > 0) | (available < 0), np.inf, 0.0)
+        np.divide(requirement, available, out=mr, where=available > 0)
     return hf, mr
 
 
@@ -225,6 +228,42 @@ def _bucket_arrays(book: Book, market: Market, P: np.ndarray, full: bool = False
             mask, q, Ps)
 
 
+def _open_buckets(book: Book, market: Market, P: np.ndarray):
+    """Equity and requirement of every open isolated bucket, one column per bucket.
+
+    Returns ``(equity, requirement, row, col)``: arrays of shape (S, n_open) and the bucket's
+    row among ``book._iso_rows`` and asset column (row-major order). Same arithmetic as
+    :func:`_bucket_arrays`, on the open cells only.
+    """
+    n = book.n_assets
+    iso = book._iso_rows
+    q_iso = book.perps.take(iso, axis=0).ravel()
+    k = np.flatnonzero(q_iso != 0)
+    row, col = np.divmod(k, n)
+    flat = iso[row] * n + col
+    q = q_iso[k]
+    Pc = P[:, col]
+    equity = book.isolated_margin.ravel()[flat] + q * (Pc - book.entry_prices.ravel()[flat])
+    requirement = np.abs(q) * Pc * market.maintenance_margin[col]
+    return equity, requirement, row, col
+
+
+def _per_row(*reductions, rows: np.ndarray, n_rows: int):
+    """Reduce per-cell values (S, n_cells) to per-row arrays (S, n_rows).
+
+    Each reduction is ``(ufunc, identity, values)``; ``rows`` gives each cell's row. Rows with no
+    cell get the identity. ``ufunc.at`` keeps this linear in the number of cells.
+    """
+    out = []
+    for ufunc, identity, values in reductions:
+        S = values.shape[0]
+        acc = np.full((S, n_rows), identity)
+        idx = (np.arange(S)[:, None] * n_rows + rows).ravel() if S > 1 else rows
+        ufunc.at(acc.reshape(-1), idx, values.reshape(-1))
+        out.append(acc)
+    return out
+
+
 def margin_report(account_or_book, market: Market, prices=None) -> MarginReport:
     """Margin report for an account or a book: equity, health, health factor, margin ratio.
 
@@ -298,18 +337,22 @@ def margin_report(account_or_book, market: Market, prices=None) -> MarginReport:
 
     iso = book._iso_rows
     if iso.size:
-        e_i, r_i, h_i, mask, _, _ = _bucket_arrays(book, market, P2)
-        # Buckets with no perp still hold their margin as account value.
-        equity = equity.copy()
-        equity[:, iso] += np.where(mask, e_i, book.isolated_margin[iso]).sum(-1)
-        hf_b, mr_b = _ratios(np.where(mask, e_i, np.inf), np.where(mask, r_i, 0.0))
-        # The account-level numbers of an isolated account are those of its weakest part.
-        health = health.copy()
-        hf = hf.copy()
-        mr = mr.copy()
-        health[:, iso] = np.minimum(pool_health[:, iso], np.where(mask, h_i, np.inf).min(-1))
-        hf[:, iso] = np.minimum(hf[:, iso], hf_b.min(-1))
-        mr[:, iso] = np.maximum(mr[:, iso], mr_b.max(-1))
+        # Only the open buckets (isolated rows with a perp) are evaluated, one entry per cell.
+        b_eq, b_req, b_row, b_col = _open_buckets(book, market, P2)
+        # Buckets with no perp still hold their margin as account value (equity is a fresh
+        # array, so it is updated in place; the row sums run over the same dense rows as ever).
+        held = np.repeat(book.isolated_margin.take(iso, axis=0)[None], P2.shape[0], axis=0)
+        held.reshape(P2.shape[0], -1)[:, b_row * book.n_assets + b_col] = b_eq
+        equity[:, iso] += held.sum(-1)
+        # The account-level numbers of an isolated account are those of its weakest part;
+        # a bucket-less row reduces to (inf, inf, 0), which leaves its pool's numbers as they are.
+        hf_b, mr_b = _ratios(b_eq, b_req)
+        worst = _per_row((np.minimum, np.inf, b_eq - b_req), (np.minimum, np.inf, hf_b),
+                         (np.maximum, 0.0, mr_b), rows=b_row, n_rows=iso.size)
+        health = pool_health.copy()
+        health[:, iso] = np.minimum(pool_health[:, iso], worst[0])
+        hf[:, iso] = np.minimum(hf[:, iso], worst[1])
+        mr[:, iso] = np.maximum(mr[:, iso], worst[2])
     liquidatable = health < 0
 
     report = MarginReport(

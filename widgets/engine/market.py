@@ -149,10 +149,13 @@ class Market:
     def per_asset(self, field_name: str, values) -> np.ndarray:
         """Validate a per-asset vector given as an array or a ``{asset: value}`` mapping."""
         if isinstance(values, dict):
-            out = np.zeros(self.n_assets)
+            out = [0.0] * self.n_assets
             for name, v in values.items():
-                out[self.index(name)] = v
-            values = out
+                if not isinstance(name, str) or name not in self._index:
+                    raise MarginInputError(f"{field_name} keys must be one of "
+                                           f"{list(self.assets)}, got {name!r}")
+                out[self._index[name]] = v
+            values = out                      # checked as numbers just below
         return as_float_array(field_name, values, (self.n_assets,), self.assets)
 
     @classmethod
@@ -217,7 +220,7 @@ def resolve_prices(market: Market, prices=None) -> np.ndarray:
     """
     if prices is None:
         return market.prices
-    arr = as_float_array("prices", prices)
+    arr = as_float_array("prices", prices, names=market.assets)
     if arr.ndim not in (1, 2) or arr.shape[-1] != market.n_assets:
         raise MarginInputError(
             f"prices must have shape ({market.n_assets},) or (n_scenarios, {market.n_assets}), "

@@ -141,11 +141,12 @@ def liquidation_probability(account_or_book, market: Market, n_scenarios: int = 
     >>> liquidation_probability(safe, m, 10_000, seed=0)
     0.0
     """
-    returns = correlated_returns(market, n_scenarios, horizon_days, seed)
     book = account_or_book.to_book() if isinstance(account_or_book, Account) else account_or_book
     if not isinstance(book, Book):
         raise MarginInputError(
             f"account_or_book must be an Account or a Book, got {type(account_or_book).__name__}")
+    book.check_market(market)
+    returns = correlated_returns(market, n_scenarios, horizon_days, seed)
     # Evaluate in chunks of scenarios so memory stays bounded for large books.
     chunk = max(1, min(returns.shape[0], 2_000_000 // max(book.n_accounts, 1), MAX_CELLS))
     hits = np.zeros(book.n_accounts)
