@@ -90,12 +90,12 @@ def figure(title: str, x_scale, y_scale, marks, x_label: str = "", y_label: str 
            legend: bool = False) -> Figure:
     """A figure with fixed scales (so axes never jump) and no animation while dragging."""
     axes = [Axis(scale=x_scale, label=x_label, tick_format=x_format or None),
-            Axis(scale=y_scale, orientation="vertical", label=y_label,
+            Axis(scale=y_scale, side="left", label=y_label,
                  tick_format=y_format or None)]
     return Figure(
         title=title, marks=marks, axes=axes, animation_duration=0,
         fig_margin={"top": 40, "bottom": 45, "left": 70, "right": 20},
-        legend_location="top-right" if legend else "top-right",
+        legend_location="top-right",
         layout=W.Layout(width="100%", height=height, min_width="300px"))
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import traitlets as T
 
 from . import _ui
-from .engine import Market
+from .engine import MarginInputError, Market
 from .engine.market import shock_vector
 
 
@@ -32,7 +32,8 @@ class ShockPanel(_ui.Component):
 
     Traits
     ------
-    shock : Dict (input) — ``{asset: fractional move}``; every asset present.
+    shock : Dict (input) — ``{asset: fractional move}``; every asset present. Assigning a
+        partial dict changes only the assets it names.
     shocked_prices : List (output, read-only) — prices after the shock.
 
     Examples
@@ -66,9 +67,8 @@ class ShockPanel(_ui.Component):
                                    self._problem_box, self._summary_box], **kwargs)
         self._syncing = False
         self.observe(self._on_shock, names="shock")
-        self.shock = dict(self._good) if shock is None else {**self._good, **shock}
-        if shock is None:
-            self._on_shock({"new": self.shock})
+        self.shock = dict(shock or {})
+        self._on_shock({"new": self.shock})
 
     def apply_crisis(self) -> None:
         self.shock = crisis_shock(self.market)
@@ -80,35 +80,35 @@ class ShockPanel(_ui.Component):
     def shock_vector(self) -> np.ndarray:
         return shock_vector(self.market, self._good)
 
+    @T.validate("shock")
+    def _check_shock(self, proposal) -> dict:
+        """Complete a partial dict from the current moves; refuse bad values with a message.
+
+        Refusing here (by returning the last good value) rather than raising means observers
+        only ever see valid, complete shocks, and a bad value typed in code shows a sentence in
+        the panel instead of a traceback.
+        """
+        try:
+            vec = shock_vector(self.market, {**self._good, **dict(proposal["value"])})
+        except (MarginInputError, TypeError, ValueError) as exc:
+            self._show_problem(_ui._readable(exc))
+            return dict(self._good)
+        self._clear_problem()
+        return {a: float(v) for a, v in zip(self.market.assets, vec)}
+
     def _on_slider(self, change) -> None:
         if not self._syncing:
             self.shock = {a: float(s.value) for a, s in self._sliders.items()}
 
     def _on_shock(self, change) -> None:
-        new = change["new"]
-
-        def apply():
-            vec = shock_vector(self.market, new)            # validates names and values
-            self._good = {a: float(v) for a, v in zip(self.market.assets, vec)}
-            self.set_trait("shocked_prices", (self.market.prices * (1 + vec)).tolist())
-
-        def revert():
-            self._syncing = True
-            try:
-                self.shock = dict(self._good)
-            finally:
-                self._syncing = False
-
-        if self._syncing:
-            return
-        if self._guard(apply, revert):
-            self._syncing = True
-            try:
-                for a, s in self._sliders.items():
-                    s.value = float(np.clip(self._good[a], s.min, s.max))
-                if dict(self.shock) != self._good:
-                    self.shock = dict(self._good)
-            finally:
-                self._syncing = False
-            moved = [f"{a} {_ui.pct(v, 0)}" for a, v in self._good.items() if abs(v) > 1e-9]
-            self._set_summary("Price moves: " + (", ".join(moved) if moved else "none") + ".")
+        self._good = dict(change["new"])
+        vec = np.array([self._good[a] for a in self.market.assets])
+        self.set_trait("shocked_prices", (self.market.prices * (1 + vec)).tolist())
+        self._syncing = True
+        try:
+            for a, s in self._sliders.items():
+                s.value = float(np.clip(self._good[a], s.min, s.max))
+        finally:
+            self._syncing = False
+        moved = [f"{a} {_ui.pct(v, 0)}" for a, v in self._good.items() if abs(v) > 1e-9]
+        self._set_summary("Price moves: " + (", ".join(moved) if moved else "none") + ".")

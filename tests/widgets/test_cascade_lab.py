@@ -1,0 +1,199 @@
+import json
+
+import numpy as np
+import pytest
+from ipywidgets.widgets.widget_link import Link
+
+import widgets.cascade_lab as cl
+from widgets import CascadeLab
+from widgets.engine import Book, Market, cascade
+
+N = 2_000          # a smaller book keeps the tests fast; one test uses the 10,000 default
+
+
+def engine(book, market, shock=-0.05, depth=30.0, impact="linear", close_factor=1.0, fund=0.0):
+    """The cascade the lab should show, computed directly."""
+    risky = {a: (shock if a != "USDC" else 0.0) for a in market.assets}
+    return cascade(book, market.replace(depth=market.depth * depth), risky, impact, 30,
+                   close_factor, fund)
+
+
+def shown(mark):
+    return np.array(mark.y, dtype=float)
+
+
+def same(a, b):
+    return np.array_equal(np.asarray(a, float), np.asarray(b, float), equal_nan=True)
+
+
+@pytest.fixture
+def lab():
+    return CascadeLab(n_accounts=N)
+
+
+def test_default_lab_shows_the_engine_cascade():
+    lab = CascadeLab()
+    m = Market.example()
+    res = engine(Book.random(m, 10_000, seed=0), m)
+    assert lab.book.n_accounts == 10_000 and lab.shock == -0.05 and lab.depth == 30.0
+    assert (lab.n_rounds, lab.n_liquidated) == (res.n_rounds, res.n_liquidated)
+    assert res.n_rounds >= 3 and 0 < res.n_liquidated < 10_000        # a real cascade
+    assert lab.bad_debt == pytest.approx(res.bad_debt)
+    assert lab.socialized_loss == pytest.approx(res.socialized_loss)
+    assert lab.final_price_change == pytest.approx(dict(zip(m.assets, res.price_change)))
+    assert lab.round == res.n_rounds                                   # whole cascade shown
+    btc = f"BTC {res.price_change[0]:+.1%}"
+    assert f"A -5% shock became {btc}" in lab.summary
+    assert f"{res.n_liquidated:,} of 10,000 accounts liquidated" in lab.summary
+    assert f"bad debt ${res.bad_debt:,.0f}" in lab.summary
+    # price lines: % change vs reference for rounds 0..R, NaN after
+    y = shown(lab._price_lines)
+    assert y.shape == (4, 31)
+    np.testing.assert_allclose(y[:, :res.n_rounds + 1],
+                               (res.prices_by_round / m.prices - 1).T)
+    assert np.isnan(y[:, res.n_rounds + 1:]).all()
+    assert "Stopped: no account left to liquidate." in lab._log.value
+
+
+def test_liquidations_shown_equal_the_engine(lab):
+    res = engine(lab.book, lab.market)
+    bars, cum = shown(lab._bars), shown(lab._cum_line)
+    assert bars.shape == (30,) and cum.shape == (31,)
+    np.testing.assert_array_equal(bars[:res.n_rounds], res.liquidated_by_round)
+    assert np.isnan(bars[res.n_rounds:]).all()
+    assert cum[res.n_rounds] == res.n_liquidated == lab.n_liquidated
+    money = shown(lab._money_lines)
+    assert money[1, res.n_rounds] == pytest.approx(res.bad_debt)
+    assert money[0, res.n_rounds] == pytest.approx(res.insurance_fund_by_round[-1])
+
+
+def test_stepping_changes_the_view_without_an_engine_call(lab, monkeypatch):
+    calls = []
+    monkeypatch.setattr(cl, "cascade", lambda *a, **k: calls.append(1) or cascade(*a, **k))
+    res = lab.result
+    before = lab.summary
+    lab.reset()
+    assert lab.round == 0 and lab._round_slider.value == 0 and lab._play.value == 0
+    assert np.isnan(shown(lab._bars)).all()
+    y = shown(lab._price_lines)
+    assert np.isfinite(y[:, 0]).all() and np.isnan(y[:, 1:]).all()
+    assert "Showing round 0 of" in lab.summary and lab.summary != before
+    lab.step()
+    lab.step()
+    assert lab.round == 2 and lab._round_slider.value == 2
+    np.testing.assert_array_equal(shown(lab._bars)[:2], res.liquidated_by_round[:2])
+    assert np.isnan(shown(lab._bars)[2:]).all()
+    assert f"Round 2: {res.liquidated_by_round[1]} accounts liquidated" in lab._log.value
+    assert "Round 3:" not in lab._log.value
+    lab._round_slider.value = 1                        # the slider (as Play moves it)
+    assert lab.round == 1
+    lab._play.value = 3                                # Play's own value, kernel side
+    assert lab.round == 3 and lab._round_slider.value == 3
+    for _ in range(10):
+        lab.step()                                      # stops at the last round
+    assert lab.round == lab.n_rounds
+    assert calls == []
+    lab.shock = -0.1                                    # a parameter change: exactly one call
+    assert len(calls) == 1
+
+
+def test_play_and_round_slider_are_jslinked(lab):
+    link = lab._link
+    assert isinstance(link, Link)
+    assert link.source == (lab._play, "value") and link.target == (lab._round_slider, "value")
+    assert lab._play.max == lab._round_slider.max == lab.n_rounds
+    lab.shock = -0.005                                  # nothing fails: zero rounds
+    assert lab.n_rounds == 0 and lab._play.max == lab._round_slider.max == 0
+    assert "over 0 rounds" in lab.summary and "no bad debt" in lab.summary
+
+
+def test_deeper_market_liquidates_no_more(lab):
+    counts = []
+    for d in (1.0, 3.0, 10.0, 30.0, 100.0, 1000.0):
+        lab._controls["depth"][0].value = d
+        assert lab.depth == pytest.approx(d)
+        counts.append(lab.n_liquidated)
+        assert lab.n_liquidated == engine(lab.book, lab.market, depth=lab.depth).n_liquidated
+    assert counts == sorted(counts, reverse=True) and counts[0] > counts[-1]
+
+
+def test_every_control_moves_an_output(lab):
+    def outputs():
+        return (lab.n_rounds, lab.n_liquidated, lab.bad_debt, lab.socialized_loss,
+                tuple(lab.final_price_change.values()), lab.summary)
+
+    moves = [("shock", -0.2, "shock", -0.2), ("depth", 3.0, "depth", 3.0),
+             ("impact", "sqrt", "impact", "sqrt"), ("close_factor", 0.5, "close_factor", 0.5),
+             ("insurance_fund", 5.0, "insurance_fund", 5e6)]
+    for control, value, trait, expected in moves:
+        before = outputs()
+        lab._controls[control][0].value = value
+        assert getattr(lab, trait) == pytest.approx(expected), control
+        assert outputs() != before, control
+    res = engine(lab.book, lab.market, -0.2, 3.0, "sqrt", 0.5, 5e6)
+    assert lab.socialized_loss == pytest.approx(res.socialized_loss)
+    assert lab._money_lines.y[0][0] == 5e6                      # fund line starts at the fund
+    before = lab.summary
+    lab._step_btn.click()
+    lab._reset_btn.click()
+    assert lab.round == 0 and lab.summary != before
+
+
+def test_parameter_change_keeps_a_mid_cascade_round(lab):
+    lab.round = 1
+    lab.shock = -0.1
+    assert lab.round == 1                       # kept (clamped if needed)
+    lab.round = lab.n_rounds
+    lab.shock = -0.05
+    assert lab.round == lab.n_rounds            # at the end: follows the new end
+
+
+@pytest.mark.parametrize("trait, bad, words", [
+    ("shock", float("nan"), "shock[BTC] must be finite"),
+    ("shock", -1.5, "shock[BTC] must be in (-1.0"),
+    ("depth", 0.0, "depth must be in (0.0"),
+    ("impact", "cubic", "impact must be one of"),
+    ("close_factor", 0.0, "close_factor must be in (0.0, 1.0]"),
+    ("insurance_fund", -1.0, "insurance_fund must be in [0.0"),
+    ("round", 99, "round must be in [0,"),
+])
+def test_bad_input_shows_message_and_keeps_state(lab, trait, bad, words):
+    lab.round = 1
+    state, summary = lab.get_state_dict(), lab.summary
+    marks = [shown(m) for m in (lab._price_lines, lab._bars, lab._cum_line, lab._money_lines)]
+    setattr(lab, trait, bad)
+    assert words in lab.problem and words in lab._problem_box.value
+    assert lab.get_state_dict() == state and lab.summary == summary
+    for m, before in zip((lab._price_lines, lab._bars, lab._cum_line, lab._money_lines), marks):
+        assert same(shown(m), before)
+    lab.shock = -0.06                              # a good value clears the message
+    assert lab.problem == ""
+
+
+def test_one_update_per_mark_and_marks_never_replaced(comm_log):
+    lab = CascadeLab(n_accounts=N)
+    marks = (lab._price_lines, lab._bars, lab._cum_line, lab._money_lines)
+    figs = [list(f.marks) for f in lab._figures]
+    for change in (lambda: setattr(lab._controls["shock"][0], "value", -0.12),
+                   lambda: setattr(lab._controls["depth"][0], "value", 10.0),
+                   lab.reset, lab.step, lambda: setattr(lab._round_slider, "value", 3)):
+        comm_log.clear()
+        change()
+        counts = [len(comm_log.updates_for(m)) for m in marks]
+        assert all(c <= 1 for c in counts) and counts[0] == 1, counts
+    assert [list(f.marks) for f in lab._figures] == figs
+    assert all(a is b for f, fm in zip(lab._figures, figs) for a, b in zip(f.marks, fm))
+
+
+def test_save_restore_round_trip(lab):
+    lab.shock, lab.depth, lab.impact, lab.close_factor = -0.12, 10.0, "exponential", 0.5
+    lab.insurance_fund = 2e6
+    lab.round = 2
+    saved = json.loads(json.dumps(lab.get_state_dict(), sort_keys=True))   # round sorts early
+    other = CascadeLab(n_accounts=N)
+    assert other.set_state_dict(saved)
+    assert other.get_state_dict() == lab.get_state_dict()
+    assert other.round == 2 and other.summary == lab.summary
+    assert same(shown(other._price_lines), shown(lab._price_lines))
+    assert not other.set_state_dict({**saved, "depth": -3.0})
+    assert other.get_state_dict() == lab.get_state_dict() and other.problem

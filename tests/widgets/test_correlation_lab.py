@@ -1,0 +1,203 @@
+"""CorrelationLab: cross vs isolated liquidation probability as correlation rises (headless)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from widgets import CorrelationLab
+from widgets.correlation_lab import default_account
+from widgets.engine import (Account, Market, correlated_returns, liquidation_probability,
+                            margin_report, stress_correlation)
+from widgets.engine.correlation import with_correlations
+from widgets.engine.pooling import isolated_twin
+
+CALM = {"BTC-ETH": 0.8, "BTC-SOL": 0.7, "ETH-SOL": 0.75}
+BAD = {"BTC-ETH": 0.9, "ETH-SOL": 0.9, "BTC-SOL": -0.9}
+
+
+def engine_numbers(pairs=CALM, level=0.0, n=10_000, seed=0, horizon=1.0, account=None):
+    """What the widget should show, straight from the engine."""
+    m = Market.example()
+    base = with_correlations(m, pairs)
+    sim = base.replace(correlation=stress_correlation(base.correlation, level))
+    cross = account or default_account(m)
+    twin = isolated_twin(cross, m)
+    pc = liquidation_probability(cross, sim, n, seed=seed, horizon_days=horizon)
+    pi = liquidation_probability(twin, sim, n, seed=seed, horizon_days=horizon)
+    prices = m.prices * (1 + correlated_returns(sim, n, horizon, seed))
+    pnl = margin_report(cross, sim, prices=prices).equity - margin_report(cross, m).equity
+    return pc, pi, sim.correlation, np.quantile(pnl, [0.01, 0.05, 0.5])
+
+
+def snapshot(lab):
+    return (lab.level, dict(lab.correlations), lab.horizon_days, lab.n_scenarios, lab.seed,
+            lab.probability_cross, lab.probability_isolated, lab.effective_correlation,
+            np.array(lab._heatmap.color).tolist(), np.array(lab._prob.y).tolist(),
+            np.array(lab._hist.y).tolist(), lab.summary)
+
+
+def test_defaults_show_the_engine_numbers():
+    lab = CorrelationLab()
+    assert (lab.level, lab.correlations, lab.horizon_days, lab.n_scenarios, lab.seed) == (
+        0.0, CALM, 1.0, 10_000, 0)
+    pc, pi, corr, q = engine_numbers()
+    assert (lab.probability_cross, lab.probability_isolated) == (pc, pi)
+    assert 0 < pc < pi < 1                       # pooling is safer at calm correlations
+    np.testing.assert_array_equal(lab.effective_correlation, Market.example().correlation)
+    np.testing.assert_array_equal(lab._heatmap.color, corr)
+    np.testing.assert_array_equal(lab._prob.y, [pc, pi])
+    assert lab.pnl_quantiles == pytest.approx(dict(zip(["1%", "5%", "50%"], q)), abs=1e-6)
+    assert math.isclose(np.sum(lab._hist.y), 1.0)
+    # health now: 10,000 - MM (625 + 1,000 + 1,250) = 7,125; the line sits at -7,125
+    np.testing.assert_array_equal(lab._line.x, [-7_125.0, -7_125.0])
+    assert "$7,125" in lab._line_label.text[0]
+    assert f"liquidated in {pc:.1%}" in lab.summary and f"in {pi:.1%}" in lab.summary
+    assert "BTC-ETH 0.80, BTC-SOL 0.70, ETH-SOL 0.75" in lab.summary
+    assert lab.problem == ""
+
+
+def test_crisis_level_raises_cross_risk_and_erodes_pooling_advantage():
+    lab = CorrelationLab()
+    cross, iso = [], []
+    for level in (0.0, 0.25, 0.5, 0.75, 1.0):
+        lab.level = level
+        cross.append(lab.probability_cross)
+        iso.append(lab.probability_isolated)
+    assert cross == sorted(cross) and cross[-1] > cross[0]
+    assert iso[-1] < iso[0]                      # isolated failures coincide as rho -> 1
+    assert iso[-1] - cross[-1] < iso[0] - cross[0]
+    assert lab.effective_correlation[0][1] == 1.0 and "BTC-ETH 1.00" in lab.summary
+
+
+def test_widget_equals_direct_engine_calls_with_the_same_seed():
+    lab = CorrelationLab(n_scenarios=1_000)
+    pairs = {"BTC-ETH": 0.3, "BTC-SOL": 0.1, "ETH-SOL": 0.2}
+    lab.correlations = pairs
+    lab.level, lab.horizon_days, lab.seed = 0.6, 2.0, 7
+    pc, pi, corr, q = engine_numbers(pairs, 0.6, 1_000, 7, 2.0)
+    assert (lab.probability_cross, lab.probability_isolated) == (pc, pi)
+    np.testing.assert_allclose(lab.effective_correlation, corr)
+    assert lab.pnl_quantiles["5%"] == pytest.approx(q[1])
+
+
+def test_impossible_triple_from_sliders_is_explained_and_last_matrix_kept():
+    lab = CorrelationLab(n_scenarios=1_000)
+    lab._pairs["BTC-ETH"].value = 0.9
+    lab._pairs["ETH-SOL"].value = 0.9
+    good = snapshot(lab)
+    lab._pairs["BTC-SOL"].value = -0.9
+    assert "cannot all hold at once" in lab.problem
+    assert "BTC-SOL can only be between 0.62 and 1.00, so -0.90 is impossible" in lab.problem
+    assert "smallest eigenvalue" in lab.problem
+    assert "cannot all hold at once" in lab._problem_box.value
+    assert snapshot(lab) == good                 # traits, heatmap, bars, summary unchanged
+    assert lab._pairs["BTC-SOL"].value == 0.7    # the slider snaps back
+    lab._pairs["BTC-SOL"].value = 0.8            # still usable; a good value clears the message
+    assert lab.problem == "" and lab.correlations["BTC-SOL"] == 0.8
+
+
+def test_impossible_triple_from_code_keeps_everything():
+    lab = CorrelationLab(n_scenarios=1_000)
+    good = snapshot(lab)
+    lab.correlations = BAD
+    assert "cannot all hold at once" in lab.problem and "-0.90 is impossible" in lab.problem
+    assert snapshot(lab) == good
+
+
+@pytest.mark.parametrize("name, value, text", [
+    ("correlations", {"BTC-ETH": math.nan}, "BTC-ETH must be a number between -1 and 1, got nan"),
+    ("correlations", {"BTC-ETH": 1.5}, "between -1 and 1, got 1.5"),
+    ("correlations", {"BTC-DOGE": 0.1}, "correlations keys must be among"),
+    ("correlations", {"BTC-ETH": "high"}, "must be a number, got 'high'"),
+    ("level", 2.0, "level must be in [0.0, 1.0], got 2.0"),
+    ("level", math.nan, "level must be finite, got nan"),
+    ("horizon_days", 0.0, "horizon_days must be between 0.25 and 5.0 days, got 0.0"),
+    ("n_scenarios", 5_000, "n_scenarios must be one of [1000, 10000, 50000], got 5000"),
+    ("seed", -1, "seed must be a whole number"),
+    ("account", Account.from_positions(Market.example(), perps={"BTC": 1},
+                                       mode="isolated"), "cross mode"),
+])
+def test_bad_input_from_code_shows_message_and_keeps_state(name, value, text):
+    lab = CorrelationLab(n_scenarios=1_000)
+    good = snapshot(lab)
+    setattr(lab, name, value)
+    assert text in lab.problem, lab.problem
+    assert snapshot(lab) == good
+    assert lab.account is None
+
+
+def test_one_change_sends_one_update_per_mark_and_keeps_marks(comm_log):
+    lab = CorrelationLab(n_scenarios=1_000)
+    marks = [lab._heatmap, lab._hist, lab._prob, lab._line, lab._line_label]
+    before = [id(m) for m in marks]
+    for change in (lambda: setattr(lab, "level", 0.5),
+                   lambda: lab._pairs["BTC-SOL"].__setattr__("value", 0.4),
+                   lambda: setattr(lab, "account", Account.from_positions(
+                       Market.example(), perps={"BTC": 1, "SOL": -500}, cash=12_000.0))):
+        comm_log.clear()
+        change()
+        assert lab.problem == ""
+        for mark in marks:
+            assert len(comm_log.updates_for(mark)) <= 1, type(mark).__name__
+        assert len(comm_log.updates_for(lab._hist)) == 1      # the P&L always moves
+    assert [id(m) for m in [lab._heatmap, lab._hist, lab._prob, lab._line,
+                            lab._line_label]] == before
+    assert lab._hist_fig.marks == [lab._hist, lab._line, lab._line_label]
+
+
+def test_every_control_moves_an_output():
+    lab = CorrelationLab(n_scenarios=1_000)
+
+    def outputs():
+        return (lab.probability_cross, lab.probability_isolated, lab.effective_correlation,
+                lab.pnl_quantiles)
+
+    controls = [(lab._controls["level"], 0.8), (lab._controls["horizon_days"], 3.0),
+                (lab._controls["n_scenarios"], 10_000), (lab._controls["seed"], 5),
+                *((s, 0.1) for s in lab._pairs.values())]
+    for control, value in controls:
+        before = outputs()
+        control.value = value
+        assert outputs() != before, control.description
+    before = outputs()
+    lab._new_draw.click()
+    assert lab.seed == 6 and outputs() != before
+    before = outputs()
+    lab._controls["seed"].set_state({"value": 11})        # as typed in a browser
+    assert lab.seed == 11 and outputs() != before
+
+
+def test_new_book_and_new_market():
+    lab = CorrelationLab(n_scenarios=1_000)
+    hedged = Account.from_positions(Market.example(), perps={"BTC": 1, "SOL": -500},
+                                    cash=12_000.0)
+    lab.account = hedged
+    pc, pi, _, _ = engine_numbers(n=1_000, account=hedged)
+    assert (lab.probability_cross, lab.probability_isolated) == (pc, pi)
+    # health now: 12,000 - MM (1,250 + 2,500) = 8,250
+    np.testing.assert_array_equal(lab._line.x, [-8_250.0, -8_250.0])
+    calm = Market.example().replace(correlation=np.eye(4))
+    lab.market = calm                              # a new market brings its correlations
+    assert lab.correlations == {"BTC-ETH": 0.0, "BTC-SOL": 0.0, "ETH-SOL": 0.0}
+    assert lab._pairs["BTC-ETH"].value == 0.0
+    good = snapshot(lab)
+    lab.market = Market(["BTC", "USDC"], [1.0, 1.0])
+    assert "market must have the assets" in lab.problem and snapshot(lab) == good
+
+
+def test_save_restore_round_trip():
+    lab = CorrelationLab(n_scenarios=1_000)
+    lab.correlations = {"BTC-ETH": 0.5}
+    lab.level, lab.horizon_days, lab.seed = 0.4, 2.0, 3
+    saved = lab.get_state_dict()
+    assert saved == {"level": 0.4, "correlations": {**CALM, "BTC-ETH": 0.5},
+                     "horizon_days": 2.0, "n_scenarios": 1_000, "seed": 3}
+    other = CorrelationLab()
+    assert other.set_state_dict(saved)
+    assert other.get_state_dict() == saved
+    assert other.probability_cross == lab.probability_cross
+    assert other._controls["level"].value == 0.4
+    assert not other.set_state_dict({**saved, "level": 0.9, "correlations": BAD})
+    assert other.get_state_dict() == saved and "cannot all hold" in other.problem

@@ -1,0 +1,203 @@
+import math
+
+import numpy as np
+import pytest
+
+from widgets import HealthGauge
+from widgets._account_view import example_account
+from widgets.engine import Account, MarginInputError, Market, margin_report
+
+KEYS = ("health", "health_factor", "margin_ratio")
+
+
+def engine(shock=None, account=None, market=None):
+    m = market or Market.example()
+    a = account or example_account(m)
+    return margin_report(a, m.shocked(shock or {}))
+
+
+def mark_state(g):
+    return ({k: g._bars[k].y.tolist() for k in KEYS}, g.summary, g._badge.value,
+            [g.health, g.health_factor, g.margin_ratio, g.liquidatable], dict(g.shock))
+
+
+def test_default_scenario_matches_engine():
+    g = HealthGauge()
+    r = engine()
+    # 10 ETH x 4,000 x 0.9 = 36,000 against 30,000 USDC + maintenance 0.1 x 100,000 x 1.25 %
+    # + 10 x 200 x 2.5 % = 175: health 5,825.
+    assert g.health == pytest.approx(5_825.0) == r.health
+    assert g.health_factor == pytest.approx(36_000 / 30_175)
+    assert g.margin_ratio == pytest.approx(30_175 / 36_000)
+    assert g.liquidatable is False
+    for k in KEYS:
+        np.testing.assert_allclose(g._bars[k].y, [getattr(r, k)])
+    assert g.summary == ("Health $5,825 (safe); health factor 1.19 (liquidation below 1.00); "
+                         "margin ratio 83.8% (liquidation at 100%).")
+    assert "SAFE" in g._badge.value and "LIQUIDATABLE" not in g._badge.value
+    assert g.problem == ""
+
+
+def test_eth_slider_moves_gauges_to_engine_numbers():
+    g = HealthGauge()
+    before = mark_state(g)
+    g._panel._sliders["ETH"].value = -0.1
+    r = engine({"ETH": -0.1})
+    assert g.shock["ETH"] == -0.1
+    assert g.health == pytest.approx(r.health) == pytest.approx(32_400 - 30_175)
+    for k in KEYS:
+        np.testing.assert_allclose(g._bars[k].y, [getattr(r, k)])
+    assert g.summary.startswith("Health $2,225 (safe); health factor 1.07")
+    assert mark_state(g)[0] != before[0]
+
+
+def test_shock_trait_drives_panel_and_back():
+    g = HealthGauge()
+    g.shock = {"ETH": -0.2}                               # partial dict: others do not move
+    assert g.shock == {"BTC": 0.0, "ETH": -0.2, "SOL": 0.0, "USDC": 0.0}
+    assert g._panel.shock == g.shock and g._panel._sliders["ETH"].value == -0.2
+    g.shock = {"BTC": -0.1}                               # later partial dicts: like ShockPanel
+    assert g.shock == {"BTC": -0.1, "ETH": -0.2, "SOL": 0.0, "USDC": 0.0} == g._panel.shock
+    g._panel.apply_crisis()
+    assert g.shock == g._panel.shock and g.shock["BTC"] == -0.21
+    assert g.health == pytest.approx(engine(g.shock).health)
+
+
+def test_every_slider_moves_an_output():
+    g = HealthGauge()
+    for asset, s in g._panel._sliders.items():
+        before = g.health
+        s.value = 0.1
+        assert g.health != before, asset
+        s.value = 0.0
+
+
+def test_three_conventions_agree_as_shock_crosses_threshold():
+    g = HealthGauge()
+    seen = []
+    for move in np.round(np.arange(0.0, -0.31, -0.01), 2):
+        g._panel._sliders["ETH"].value = float(move)
+        r = engine({"ETH": float(move)})
+        votes = {g.health < 0, g.health_factor < 1, g.margin_ratio > 1, g.liquidatable}
+        assert len(votes) == 1, move                      # all three say the same
+        assert g.liquidatable == r.liquidatable
+        assert ("LIQUIDATABLE" in g._badge.value) == g.liquidatable
+        assert ("(LIQUIDATABLE)" in g.summary) == g.liquidatable
+        titles = [f.title for f in g._figures.values()]
+        assert all(t.endswith("LIQUIDATABLE" if g.liquidatable else "safe") for t in titles)
+        seen.append(g.liquidatable)
+    # 36,000 x (1 + s) < 30,175 first at s = -17 %: exactly one flip, at that step.
+    assert seen.index(True) == 17 and all(seen[17:]) and not any(seen[:17])
+
+
+def test_threshold_marks_present_with_labels():
+    g = HealthGauge()
+    expected = {"health": (0.0, "liquidation below $0", "higher is safer"),
+                "health_factor": (1.0, "liquidation below 1.00", "higher is safer"),
+                "margin_ratio": (1.0, "liquidation at 100 % or more", "lower is safer")}
+    for k, (thr, rule, direction) in expected.items():
+        line, label, scale = g._thresholds[k], g._labels[k], g._scales[k]
+        assert line.x.tolist() == [thr, thr]
+        assert label.x.tolist() == [thr] and rule in label.text[0]
+        assert scale.min <= thr <= scale.max
+        assert direction in g._figures[k].axes[0].label
+        assert line in g._figures[k].marks and label in g._figures[k].marks
+
+
+def test_bad_account_shows_message_and_keeps_state():
+    g = HealthGauge()
+    g.shock = {"ETH": -0.05}
+    good_account, good = g.account, mark_state(g)
+    g.account = Account([1.0, 2.0, 3.0])                   # 3 assets for a 4-asset market
+    assert "one entry per market asset" in g.problem and "got 3" in g.problem
+    assert "one entry per market asset" in g._problem_box.value
+    assert g.account is good_account and mark_state(g) == good
+    g.shock = {"DOGE": -0.1}
+    assert "DOGE" in g.problem and mark_state(g) == good
+    g.shock = {"ETH": math.nan}
+    assert "shock[ETH]" in g.problem and mark_state(g) == good
+    g.market = Market(["BTC", "ETH"], [1.0, 2.0])          # other assets: refused
+    assert "the assets this view was built with" in g.problem
+    assert g.market.assets == Market.example().assets
+    assert mark_state(g) == good
+    g.shock = {"ETH": -0.06}                               # a good value clears the message
+    assert g.problem == ""
+
+
+def test_bad_constructor_arguments_raise():
+    with pytest.raises(MarginInputError, match="one entry per market asset"):
+        HealthGauge(account=Account([1.0, 2.0, 3.0]))
+
+
+def test_no_debt_infinite_health_factor_renders_finite_marks():
+    m = Market.example()
+    g = HealthGauge(account=Account.from_positions(m, holdings={"ETH": 10}))
+    assert math.isinf(g.health_factor) and g.margin_ratio == 0.0
+    for k in KEYS:
+        assert np.isfinite(g._bars[k].y).all()
+    assert g._bars["health_factor"].y.tolist() == [g._scales["health_factor"].max]
+    assert "health factor ∞ (no debt)" in g.summary and "margin ratio 0.0% (no debt)" in g.summary
+    assert "∞ (no debt)" in g._figures["health_factor"].title
+
+
+def test_infinite_margin_ratio_is_clipped():
+    m = Market.example()
+    # A perp bought far above the price: the loss exceeds all collateral (available < 0).
+    acct = Account.from_positions(m, perps={"BTC": 1.0}, entry_prices={"BTC": 200_000.0},
+                                  holdings={"USDC": 1_000.0})
+    g = HealthGauge(account=acct)
+    assert math.isinf(g.margin_ratio) and g.liquidatable
+    assert g._bars["margin_ratio"].y.tolist() == [1.5]
+    assert all(np.isfinite(g._bars[k].y).all() for k in KEYS)
+    assert "margin ratio ∞" in g.summary
+
+
+def test_axes_fixed_while_shocking_and_rescaled_for_new_account():
+    g = HealthGauge()
+    assert (g._scales["health"].min, g._scales["health"].max) == (-40_000.0, 40_000.0)
+    for move in (-0.3, 0.5, 0.9):
+        g.shock = {"ETH": move, "BTC": move}
+        assert (g._scales["health"].min, g._scales["health"].max) == (-40_000.0, 40_000.0)
+    # 68,400 + BTC perp PnL 9,000 - 30,000 - 287.50 = 47,112.50: clipped at the axis edge.
+    assert g.health == pytest.approx(47_112.5) == engine(g.shock).health
+    assert g._bars["health"].y.tolist() == [40_000.0]
+    assert "Health $47,11" in g.summary
+    g.account = Account.from_positions(Market.example(), holdings={"ETH": 1})
+    assert g._scales["health"].max == 4_000.0             # 3,600 of weighted collateral
+
+
+def test_new_market_with_same_assets_recomputes():
+    g = HealthGauge()
+    m = Market.example().replace(asset_weight=[0.8, 0.8, 0.8, 1.0])
+    g.market = m
+    r = margin_report(g.account, m)
+    assert g.problem == "" and g.health == pytest.approx(r.health) == pytest.approx(1_825.0)
+
+
+def test_one_update_per_mark_and_marks_never_replaced(comm_log):
+    g = HealthGauge()
+    marks = {k: (g._bars[k], g._thresholds[k], g._labels[k]) for k in KEYS}
+    comm_log.clear()
+    g._panel._sliders["ETH"].value = -0.2                  # crosses the threshold: colour too
+    for k in KEYS:
+        bar, line, label = marks[k]
+        assert len(comm_log.updates_for(bar)) == 1
+        assert comm_log.updates_for(line) == [] and comm_log.updates_for(label) == []
+        assert (g._bars[k], g._thresholds[k], g._labels[k]) == marks[k]
+        assert g._figures[k].marks[0] is bar
+    comm_log.clear()
+    g.account = Account.from_positions(Market.example(), holdings={"ETH": 1})
+    assert len(comm_log.updates_for(g._scales["health"])) == 1
+    assert all(len(comm_log.updates_for(g._bars[k])) == 1 for k in KEYS)
+
+
+def test_save_restore_round_trip():
+    g = HealthGauge()
+    g.shock = {"ETH": -0.12, "BTC": 0.05}
+    saved = g.get_state_dict()
+    other = HealthGauge()
+    assert other.set_state_dict(saved)
+    assert other.shock == g.shock and other.health == g.health
+    state = mark_state(other)
+    assert not other.set_state_dict({"shock": {"ETH": -2.0}})
+    assert other.problem and mark_state(other)[:4] == state[:4] and other.shock == g.shock

@@ -1,0 +1,147 @@
+import json
+
+import numpy as np
+import pytest
+
+import widgets.insurance_fund_lab as ifl
+from widgets import InsuranceFundLab
+from widgets.engine import Account, Book, Market, cascade
+
+N = 2_000
+
+
+def direct(lab, fund, shock=None, depth=None):
+    """What a direct engine cascade with this fund says (no replay)."""
+    m, s = lab.market, lab.shock if shock is None else shock
+    risky = {a: (s if a != "USDC" else 0.0) for a in m.assets}
+    return cascade(lab.book, m.replace(depth=m.depth * (depth or lab.depth)), risky, "linear", 30,
+                   1.0, fund)
+
+
+def shown(mark, attr="y"):
+    return np.array(getattr(mark, attr), dtype=float)
+
+
+@pytest.fixture
+def lab():
+    return InsuranceFundLab(n_accounts=N, shock=-0.2)
+
+
+def test_default_lab_matches_a_direct_cascade():
+    lab = InsuranceFundLab()
+    assert lab.book.n_accounts == 10_000 and lab.fund == 20e6 and lab.shock == -0.1
+    res = direct(lab, 20e6)
+    assert res.bad_debt > 20e6                                   # the fund is not enough
+    assert lab.bad_debt == pytest.approx(res.bad_debt)
+    assert lab.socialized == pytest.approx(res.socialized_loss)
+    assert lab.covered + lab.socialized == pytest.approx(lab.bad_debt, rel=1e-12)
+    assert lab.coverage == pytest.approx(lab.covered / lab.bad_debt)
+    pen = res.penalty_by_round.sum()
+    assert lab.summary.startswith(
+        f"Bad debt ${res.bad_debt:,.0f}: the $20,000,000 fund plus ${pen:,.0f} of liquidation "
+        f"penalties covers ${res.bad_debt - res.socialized_loss:,.0f}; "
+        f"${res.socialized_loss:,.0f} ({res.socialized_loss / res.bad_debt:.0%}) is socialized")
+
+
+@pytest.mark.parametrize("fund_m", [0.0, 0.5, 2.0, 7.5, 60.0])
+def test_fund_slider_equals_direct_engine_cascades(lab, fund_m):
+    lab._controls["fund"][0].value = fund_m
+    assert lab.fund == fund_m * 1e6
+    res = direct(lab, fund_m * 1e6)
+    assert lab.socialized == pytest.approx(res.socialized_loss, abs=1e-6)
+    assert lab.covered == pytest.approx(res.bad_debt - res.socialized_loss, abs=1e-6)
+    assert lab.covered + lab.socialized == pytest.approx(lab.bad_debt, rel=1e-12)
+    assert shown(lab._marker, "x").tolist() == [fund_m, fund_m]
+
+
+def test_bars_equal_direct_cascades_at_grid_points(lab):
+    y = shown(lab._bars)
+    assert y.shape == (2, 25)
+    np.testing.assert_allclose(y.sum(0), 1.0)
+    for i in (0, 3, 12, 24):
+        res = direct(lab, ifl.FUND_GRID[i])
+        assert y[1, i] == pytest.approx(res.socialized_loss / res.bad_debt, abs=1e-12)
+    assert np.all(np.diff(y[1]) <= 1e-12)                      # more fund, less socialized
+
+
+def test_fund_change_runs_no_cascade_shock_change_runs_one(lab, monkeypatch):
+    calls = []
+    monkeypatch.setattr(ifl, "cascade", lambda *a, **k: calls.append(1) or cascade(*a, **k))
+    lab.fund = 1e6
+    lab.fund = 3e6
+    assert calls == []
+    lab.shock = -0.25
+    assert len(calls) == 1
+    assert lab.bad_debt == pytest.approx(direct(lab, 0.0).bad_debt)
+
+
+def test_every_control_moves_an_output(lab):
+    def outputs():
+        return lab.bad_debt, lab.covered, lab.socialized, lab.coverage, lab.summary
+
+    for control, value, trait, expected in [("fund", 1.0, "fund", 1e6),
+                                            ("shock", -0.3, "shock", -0.3),
+                                            ("depth", 3.0, "depth", 3.0)]:
+        before = outputs()
+        lab._controls[control][0].value = value
+        assert getattr(lab, trait) == pytest.approx(expected), control
+        assert outputs() != before, control
+
+
+def test_no_bad_debt_shows_no_bars():
+    lab = InsuranceFundLab(n_accounts=N, shock=-0.01)
+    assert lab.bad_debt == 0 and lab.coverage == 1.0 and lab.socialized == 0
+    assert np.isnan(shown(lab._bars)).all()
+    assert lab.summary.startswith("No bad debt")
+
+
+@pytest.mark.parametrize("trait, bad, words", [
+    ("fund", -1.0, "insurance_fund must be in [0.0"),
+    ("fund", float("nan"), "insurance_fund must be finite"),
+    ("shock", -1.5, "shock[BTC] must be in (-1.0"),
+    ("depth", 0.0, "depth must be in (0.0"),
+])
+def test_bad_input_shows_message_and_keeps_state(lab, trait, bad, words):
+    state, summary, bars = lab.get_state_dict(), lab.summary, shown(lab._bars)
+    outs = lab.covered, lab.socialized
+    setattr(lab, trait, bad)
+    assert words in lab.problem and words in lab._problem_box.value
+    assert lab.get_state_dict() == state and lab.summary == summary
+    assert (lab.covered, lab.socialized) == outs
+    np.testing.assert_array_equal(shown(lab._bars), bars)
+    lab.fund = 1e6
+    assert lab.problem == ""
+
+
+def test_book_that_does_not_fit_the_market_is_refused(lab):
+    good = lab.book
+    lab.book = Book.from_accounts([Account([1.0, 0.0])])        # 2 assets, market has 4
+    assert lab.problem and lab.book is good
+    lab.book = Book.random(lab.market, 500, seed=1)             # a valid book is accepted
+    assert lab.problem == "" and lab.bad_debt == pytest.approx(direct(lab, 0.0).bad_debt)
+
+
+def test_one_update_per_mark_and_marks_never_replaced(comm_log):
+    lab = InsuranceFundLab(n_accounts=N, shock=-0.2)
+    marks = list(lab._figure.marks)
+    comm_log.clear()
+    lab._controls["fund"][0].value = 4.0                      # only the marker moves
+    assert len(comm_log.updates_for(lab._bars)) == 0
+    assert len(comm_log.updates_for(lab._marker)) == 1
+    comm_log.clear()
+    lab._controls["shock"][0].value = -0.3
+    assert len(comm_log.updates_for(lab._bars)) == 1
+    assert len(comm_log.updates_for(lab._marker)) <= 1
+    assert all(a is b for a, b in zip(lab._figure.marks, marks))
+
+
+def test_save_restore_round_trip(lab):
+    lab.fund, lab.shock, lab.depth = 3e6, -0.15, 10.0
+    saved = json.loads(json.dumps(lab.get_state_dict(), sort_keys=True))
+    other = InsuranceFundLab(n_accounts=N)
+    assert other.set_state_dict(saved)
+    assert other.get_state_dict() == lab.get_state_dict()
+    assert (other.covered, other.socialized, other.summary) == (lab.covered, lab.socialized,
+                                                                lab.summary)
+    assert not other.set_state_dict({**saved, "fund": -1.0})
+    assert other.get_state_dict() == lab.get_state_dict() and other.problem

@@ -1,0 +1,270 @@
+"""PoolingLab: cross vs isolated margin for one portfolio, headless.
+
+Default portfolio on the example market: long 2 BTC (100,000), long 50 ETH (4,000), short 500 SOL
+(200), 30,000 of collateral. Initial margins 5,000 / 8,000 / 5,000 (total 18,000), so the
+default isolated split posts 30,000 x 5/18 = 8,333.33 to BTC, 13,333.33 to ETH, 8,333.33 to SOL.
+"""
+from __future__ import annotations
+
+import html
+import json
+
+import numpy as np
+import pytest
+
+from widgets import PoolingLab
+from widgets.engine import (Account, Book, Market, capital_required, isolated_twin, liquidate,
+                            margin_report)
+
+POSITIONS = {"BTC": 2.0, "ETH": 50.0, "SOL": -500.0}
+MARGIN = {"BTC": 30_000 * 5 / 18, "ETH": 30_000 * 8 / 18, "SOL": 30_000 * 5 / 18}
+
+
+def snapshot(lab):
+    """Every output and every dynamic mark's data, to check what changed."""
+    marks = {k: (np.array(b.y, dtype=float).tolist(), list(t.text))
+             for k, (b, t, _, _) in lab._marks.items()}
+    return (lab.cross_liquidatable, list(lab.isolated_failed), lab.cross_loss, lab.isolated_loss,
+            lab.cross_capital_required, lab.isolated_capital_required, lab.summary,
+            json.dumps(marks))
+
+
+def engine_view(lab):
+    """The lab's scenario computed by direct engine calls (no compare_pooling)."""
+    m = lab.market
+    acct = Account.from_positions(m, perps=lab.positions, cash=lab.collateral)
+    twin = isolated_twin(acct, m, lab.split)
+    book = Book.from_accounts([acct, twin])
+    P = m.shocked(lab.shock).prices
+    rep, liq = margin_report(book, m, P), liquidate(book, m, P)
+    # a liquidated cross pool loses its starting equity less what it keeps; an isolated bucket
+    # its posted margin less what it keeps (perps open at today's prices, so start = posted)
+    cross_loss = (margin_report(acct, m).equity - liq.equity_after[0]) if liq.pool_liquidated[0] \
+        else 0.0
+    iso_loss = float(np.where(liq.bucket_liquidated[1],
+                              twin.isolated_margin - liq.book.isolated_margin[1], 0.0).sum())
+    failed = [a for a, h in zip(m.assets, rep.bucket_health[1]) if h < 0]
+    return dict(rep=rep, cross_liquidatable=bool(rep.liquidatable[0]), isolated_failed=failed,
+                cross_loss=cross_loss, isolated_loss=iso_loss,
+                cross_capital=capital_required(acct, m, P),
+                isolated_capital=capital_required(twin, m, P))
+
+
+def assert_matches_engine(lab):
+    e = engine_view(lab)
+    assert lab.cross_liquidatable == e["cross_liquidatable"]
+    assert lab.isolated_failed == e["isolated_failed"]
+    assert lab.cross_loss == pytest.approx(e["cross_loss"], abs=1e-6)
+    assert lab.isolated_loss == pytest.approx(e["isolated_loss"], abs=1e-6)
+    assert lab.cross_capital_required == pytest.approx(e["cross_capital"])
+    assert lab.isolated_capital_required == pytest.approx(e["isolated_capital"])
+    bars, _, lo, hi = lab._marks["iso"]
+    want = np.clip(np.concatenate([[e["rep"].pool_health[1]], e["rep"].bucket_health[1]]), lo, hi)
+    np.testing.assert_allclose(np.array(bars.y, dtype=float), want)
+    assert lab._marks["cross"][0].y[0] == pytest.approx(np.clip(e["rep"].pool_health[0], lo, hi))
+
+
+# -- scenarios ----------------------------------------------------------------------------------
+
+def test_defaults_render_the_engine_numbers():
+    lab = PoolingLab()
+    assert lab.positions == POSITIONS and lab.collateral == 30_000.0
+    assert lab.split == pytest.approx({a: v / 30_000 for a, v in MARGIN.items()})
+    assert not lab.cross_liquidatable and lab.isolated_failed == []
+    assert (lab.cross_loss, lab.isolated_loss) == (0.0, 0.0)
+    # at entry prices both modes need the initial-margin sum, 18,000
+    assert lab.cross_capital_required == pytest.approx(18_000.0)
+    assert lab.isolated_capital_required == pytest.approx(18_000.0)
+    # cross health 30,000 - MM (2,500 + 4,000 + 2,500) = 21,000; buckets margin - MM
+    assert lab._marks["cross"][0].y[0] == pytest.approx(21_000.0)
+    iso = np.array(lab._marks["iso"][0].y, dtype=float)
+    np.testing.assert_allclose(iso[:4], [0.0, MARGIN["BTC"] - 2_500, MARGIN["ETH"] - 4_000,
+                                         MARGIN["SOL"] - 2_500])
+    assert np.isnan(iso[4]) and list(lab._marks["iso"][1].text)[4] == "no perp"
+    assert lab.summary.startswith("Cross: survives (pool health $21,000); isolated: every bucket")
+    assert "cross $18,000, isolated $18,000" in lab.summary and lab.problem == ""
+    assert_matches_engine(lab)
+
+
+def test_sol_rally_fails_the_isolated_sol_bucket_but_not_cross():
+    lab = PoolingLab()
+    lab._panel._sliders["SOL"].value = 0.15            # SOL 200 -> 230, the short loses 15,000
+    assert lab.shock["SOL"] == 0.15
+    assert not lab.cross_liquidatable                   # 30,000 - 15,000 - 9,375 = 5,625
+    assert lab._marks["cross"][0].y[0] == pytest.approx(5_625.0)
+    assert lab.isolated_failed == ["SOL"]               # 8,333 - 15,000 < 0
+    assert lab.cross_loss == 0.0
+    assert lab.isolated_loss == pytest.approx(MARGIN["SOL"])
+    assert "LIQUIDATED" in lab._marks["iso"][1].text[3]
+    assert "SOL bucket liquidated, loses $8,333 (BTC and ETH survive)" in lab.summary
+    assert_matches_engine(lab)
+
+
+def test_crisis_takes_the_whole_cross_pool_but_only_failing_buckets():
+    lab = PoolingLab()
+    lab._panel._crisis.click()                          # BTC -21 %, ETH -28 %, SOL -35 %
+    assert lab.cross_liquidatable
+    assert lab.cross_loss == pytest.approx(30_000.0)    # the whole pool
+    assert lab.isolated_failed == ["BTC", "ETH"]
+    assert lab.isolated_loss == pytest.approx(MARGIN["BTC"] + MARGIN["ETH"])   # 21,666.67
+    assert lab.isolated_loss < lab.cross_loss
+    # capital at crisis prices: cross 12,960 + 63,000; isolated 45,950 + 61,760 + 0
+    assert lab.cross_capital_required == pytest.approx(75_960.0)
+    assert lab.isolated_capital_required == pytest.approx(107_710.0)
+    assert lab.summary.startswith(
+        "Cross: account liquidated, loses 100% of its $30,000 pool; isolated: BTC and ETH "
+        "buckets liquidated, lose $21,667 (SOL survives)")
+    assert list(lab._marks["loss"][1].text) == ["Cross: $30,000", "Isolated: $21,667"]
+    assert_matches_engine(lab)
+
+
+def test_numbers_equal_direct_engine_calls_on_many_states():
+    rng = np.random.default_rng(7)
+    lab = PoolingLab()
+    for _ in range(8):
+        w = rng.dirichlet(np.ones(3)) * rng.uniform(0.2, 1.0)
+        lab.split = dict(zip(("BTC", "ETH", "SOL"), w.tolist()))
+        lab.collateral = float(rng.uniform(5_000, 90_000))
+        lab.shock = dict(zip(("BTC", "ETH", "SOL"), rng.uniform(-0.4, 0.4, 3).round(2).tolist()))
+        assert lab.problem == ""
+        assert_matches_engine(lab)
+
+
+def test_cross_never_needs_more_capital_than_isolated():
+    rng = np.random.default_rng(3)
+    lab = PoolingLab()
+    strict = 0
+    for _ in range(15):
+        sizes = rng.uniform(-1, 1, 3) * [3, 80, 900]
+        lab.positions = dict(zip(("BTC", "ETH", "SOL"), sizes.tolist()))
+        lab.shock = dict(zip(("BTC", "ETH", "SOL"), rng.uniform(-0.3, 0.3, 3).tolist()))
+        assert lab.problem == ""
+        assert lab.cross_capital_required <= lab.isolated_capital_required + 1e-6
+        strict += lab.cross_capital_required < lab.isolated_capital_required - 1.0
+        assert_matches_engine(lab)
+    assert strict > 3                 # mixed-sign P&L: netting helps in many of them
+
+
+# -- controls ------------------------------------------------------------------------------------
+
+def test_every_control_moves_an_output():
+    lab = PoolingLab()
+    lab._panel._sliders["SOL"].value = 0.12             # near the edge, so every control shows
+    controls = [*lab._size_sliders.values(), lab._collateral_slider, lab._posted_slider,
+                *(s for a, s in lab._panel._sliders.items() if a in lab._size_sliders)]
+    for s in controls:
+        before = snapshot(lab)
+        s.value = s.value + 10 * s.step if s.value + 10 * s.step <= s.max else s.min
+        assert snapshot(lab) != before, s.description
+    for button in (lab._panel._reset, lab._panel._crisis):
+        before = snapshot(lab)
+        button.click()
+        assert snapshot(lab) != before, button.description
+    # the hidden USDC shock slider: the collateral is the quote currency itself
+    assert lab._panel._sliders["USDC"].layout.display == "none"
+
+
+def test_posted_share_keeps_the_rest_in_the_isolated_pool():
+    lab = PoolingLab()
+    lab._posted_slider.value = 0.5
+    assert sum(lab.split.values()) == pytest.approx(0.5)
+    assert lab._marks["iso"][0].y[0] == pytest.approx(15_000.0)      # pool keeps 15,000 cash
+    lab._panel._sliders["SOL"].value = 0.08            # 8 % rally: SOL bucket 4,167 - 8,000 < 0
+    assert lab.isolated_failed == ["SOL"]
+    assert lab.isolated_loss == pytest.approx(MARGIN["SOL"] / 2)
+    assert_matches_engine(lab)
+
+
+def test_custom_split_survives_position_changes_and_reset_split():
+    lab = PoolingLab()
+    lab.split = {"BTC": 0.1, "SOL": 0.6}
+    assert lab._posted_slider.value == pytest.approx(0.7)
+    lab._size_sliders["ETH"].value = 20.0
+    assert lab.positions["ETH"] == 20.0 and lab.split == {"BTC": 0.1, "SOL": 0.6}
+    lab._posted_slider.value = 0.35                    # scales the custom split
+    assert lab.split == pytest.approx({"BTC": 0.05, "SOL": 0.3})
+    lab.reset_split()
+    assert sum(lab.split.values()) == pytest.approx(1.0) and set(lab.split) == set(POSITIONS)
+    assert_matches_engine(lab)
+    lab.split = {}                                      # post nothing: all cash in the pool
+    assert lab._posted_slider.value == 0.0 and lab._marks["iso"][0].y[0] == pytest.approx(30_000)
+    lab._posted_slider.value = 0.4                      # back to the default split, 40 % posted
+    assert sum(lab.split.values()) == pytest.approx(0.4) and set(lab.split) == set(POSITIONS)
+
+
+# -- bad input -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, value, words", [
+    ("collateral", -5.0, "collateral must be a number >= 0, got -5.0"),
+    ("collateral", float("nan"), "collateral must be a number >= 0, got nan"),
+    ("split", {"BTC": 0.7, "ETH": 0.7}, "split must sum to at most 1, got 1.4"),
+    ("split", {"DOGE": 0.1}, "DOGE"),
+    ("split", {"BTC": float("nan")}, "split[BTC] must be finite, got nan"),
+    ("positions", {"DOGE": 1.0}, "DOGE"),
+    ("positions", {"BTC": float("nan")}, "must be finite, got nan"),
+    ("shock", {"BTC": float("nan")}, "shock[BTC] must be finite, got nan"),
+    ("shock", {"SOL": -1.5}, "shock[SOL] must be in (-1.0, inf), got -1.5"),
+    ("market", Market(["BTC", "ETH"], [1.0, 2.0]), "market must have the assets"),
+])
+def test_bad_input_shows_a_message_and_keeps_state(name, value, words):
+    lab = PoolingLab()
+    lab._panel._sliders["SOL"].value = 0.15
+    state, before = lab.get_state_dict(), snapshot(lab)
+    auto = lab._auto_split
+    setattr(lab, name, value)
+    assert words in lab.problem and html.escape(words) in lab._problem_box.value
+    assert lab.get_state_dict() == state and snapshot(lab) == before
+    assert lab._auto_split == auto
+    lab.collateral = 31_000.0                           # a good value clears the message
+    assert lab.problem == ""
+
+
+def test_partial_shock_from_code_is_completed_and_shown_on_the_sliders():
+    lab = PoolingLab()
+    lab.shock = {"SOL": 0.15}
+    assert lab.shock == {"BTC": 0.0, "ETH": 0.0, "SOL": 0.15, "USDC": 0.0}
+    assert lab._panel._sliders["SOL"].value == 0.15 and lab.isolated_failed == ["SOL"]
+
+
+def test_browser_edit_of_a_slider_is_handled():
+    lab = PoolingLab()
+    lab._collateral_slider.set_state({"value": 12_000.0})
+    assert lab.collateral == 12_000.0
+    assert lab._marks["cross"][0].y[0] == pytest.approx(3_000.0)     # 12,000 - MM 9,000
+
+
+# -- comms and state -----------------------------------------------------------------------------
+
+def test_one_update_message_per_mark_and_marks_never_replaced(comm_log):
+    lab = PoolingLab()
+    marks = [m for b, t, _, _ in lab._marks.values() for m in (b, t)]
+    ids = [id(m) for m in marks]
+    for change in (lambda: setattr(lab._panel._sliders["SOL"], "value", 0.15),
+                   lambda: setattr(lab._collateral_slider, "value", 20_000.0),
+                   lambda: setattr(lab._size_sliders["BTC"], "value", 1.0),
+                   lambda: setattr(lab._posted_slider, "value", 0.6)):
+        comm_log.clear()
+        change()
+        counts = [len(comm_log.updates_for(m)) for m in marks]
+        assert max(counts) == 1, counts
+        assert [id(m) for b, t, _, _ in lab._marks.values() for m in (b, t)] == ids
+    comm_log.clear()
+    lab.collateral = -1.0                               # rejected: no mark moves
+    assert all(len(comm_log.updates_for(m)) == 0 for m in marks)
+
+
+def test_save_restore_round_trip():
+    lab = PoolingLab()
+    lab.split = {"BTC": 0.2, "ETH": 0.3, "SOL": 0.4}
+    lab.collateral = 45_000.0
+    lab._panel._crisis.click()
+    saved = json.loads(json.dumps(lab.get_state_dict()))
+    other = PoolingLab()
+    assert other.set_state_dict(saved)
+    assert other.get_state_dict() == lab.get_state_dict()
+    assert snapshot(other) == snapshot(lab)
+    assert other._panel.shock == lab._panel.shock
+    before = snapshot(other)
+    assert not other.set_state_dict({**saved, "split": {"BTC": 2.0}})
+    assert other.problem and snapshot(other) == before
+    assert other.get_state_dict() == saved

@@ -1,0 +1,182 @@
+"""SelfCheck: the engine marks the answer at check time; feedback names the misconception."""
+import math
+
+import pytest
+
+from widgets import SelfCheck, ShockPanel
+from widgets.engine import Account, Market, margin_report
+from widgets.self_check import CheckList
+
+# 1 ETH at $4,000 (weight 0.9) against $3,000 of USDC debt: HF = 3,600 / 3,000 = 1.2.
+# After ETH -20 %: 3,200 x 0.9 / 3,000 = 0.96 -> liquidatable.
+ACCT = Account([0.0, 1.0, 0.0, 0.0], cash=-3_000.0)
+HAIRCUT = "You forgot the 0.9 asset weight (the haircut) on the ETH collateral."
+MISREAD = "The health factor is above 1 here, and above 1 means safe, not liquidated."
+
+
+def _report(panel):
+    return margin_report(ACCT, panel.market, prices=panel.shocked_prices)
+
+
+def _liquidation_question(panel):
+    return SelfCheck("Is the account liquidatable?",
+                     answer=lambda: "Yes" if _report(panel).liquidatable else "No",
+                     choices=["Yes", "No"], feedback={"Yes": MISREAD},
+                     explanation=lambda: f"HF is {float(_report(panel).health_factor):.2f}.")
+
+
+def _hf_question(panel, **kw):
+    return SelfCheck("What is the health factor?",
+                     answer=lambda: _report(panel).health_factor, **kw)
+
+
+def test_choice_correct_then_wrong_feedback_names_misconception():
+    panel = ShockPanel()
+    q = _liquidation_question(panel)
+    assert q.correct is None and q.attempts == 0 and q.feedback_text == ""
+    assert not bool(_report(panel).liquidatable)           # engine: HF 1.2, safe
+    q._input.value = "No"                                    # the radio button drives response
+    assert q.response == "No"
+    q._check.click()
+    assert q.correct is True and q.attempts == 1
+    assert q.feedback_text.startswith("✓ Correct")
+    q._input.value = "Yes"
+    assert q.correct is None and q.feedback_text == ""       # a new answer is unchecked
+    assert q.check() is False
+    assert q.feedback_text == f"✗ Not quite: {MISREAD}"
+    assert 'role="status"' in q._feedback_box.value
+    assert "above 1 means safe" in q._feedback_box.value
+    assert q.attempts == 2
+
+
+def test_answer_recomputed_at_check_time_after_state_changes():
+    panel = ShockPanel()
+    q = _liquidation_question(panel)
+    q.response = "No"
+    assert q.check() is True
+    panel._sliders["ETH"].value = -0.2                       # learner crashes ETH by 20 %
+    assert bool(_report(panel).liquidatable)                 # engine: HF 0.96
+    assert q.check() is False                                # same response, new scenario
+    q.response = "Yes"
+    assert q.check() is True and q.attempts == 3
+
+
+def test_numeric_tolerance_and_directional_hints():
+    panel = ShockPanel()
+    hints = {"high": HAIRCUT, "low": "Too pessimistic: the debt has weight 1, not 1.1."}
+    q = _hf_question(panel, hints=hints, tolerance=0.01, unit="x")
+    hf = float(_report(panel).health_factor)
+    assert hf == pytest.approx(1.2)
+    q.response = hf * 1.009                                  # inside 1 %
+    assert q.check() is True and "1.2 x" in q.feedback_text
+    q.response = 4_000 / 3_000                               # haircut forgotten: too high
+    assert q.check() is False and q.feedback_text == f"✗ Too high: {HAIRCUT}"
+    q.response = hf * 0.985                                  # 1.5 % low: outside tolerance
+    assert q.check() is False and q.feedback_text.startswith("✗ Too low: Too pessimistic")
+    panel.shock = {**panel.shock, "ETH": -0.2}
+    q.response = 0.96
+    assert q.check() is True and q.attempts == 4
+
+
+def test_numeric_default_hint_and_unchanged_box_value():
+    panel = ShockPanel()
+    q = _hf_question(panel, unit="x")
+    q.response = 2.0
+    assert q.check() is False and q.feedback_text == "✗ Too high: 2 x is too high. Try again."
+    q2 = _hf_question(panel)
+    assert q2.response is None
+    assert q2.check() is False                               # takes the shown 0 from the box
+    assert q2.response == 0.0 and q2.feedback_text.startswith("✗ Too low")
+
+
+def test_answer_raising_margin_input_error_shows_message_not_traceback():
+    m = Market.example()
+    q = SelfCheck("HF?", answer=lambda: margin_report(Account([1.0]), m).health_factor)
+    q.response = 1.0
+    assert q.check() is None
+    assert q.correct is None and q.attempts == 0
+    assert "can't be checked" in q.feedback_text and "one column per market asset" in q.problem
+    assert "Traceback" not in q._feedback_box.value and "one column" in q._feedback_box.value
+
+
+def test_answer_not_among_choices_is_reported_as_a_question_bug():
+    q = SelfCheck("Pick", answer=lambda: "C", choices=["A", "B"])
+    q.response = "A"
+    assert q.check() is None and "not one of the choices" in q.problem
+
+
+def test_choice_check_without_answer_asks_for_one():
+    q = _liquidation_question(ShockPanel())
+    assert q.check() is None and q.attempts == 0
+    assert q.feedback_text.startswith("Choose an answer first")
+
+
+def test_bad_response_from_code_shows_message_and_keeps_last_good():
+    q = _liquidation_question(ShockPanel())
+    q.response = "No"
+    q.response = "Maybe"
+    assert q.response == "No" and q._input.value == "No" and "Maybe" in q.problem
+    n = _hf_question(ShockPanel())
+    n.response = 1.1
+    for bad in (float("nan"), float("inf"), "abc"):
+        n.response = bad
+        assert n.response == 1.1 and n._input.value == 1.1 and n.problem
+    n.response = "1.25"                                      # a numeric string is accepted
+    assert n.response == 1.25 and n.problem == ""
+
+
+def test_explanation_toggle_evaluates_live_text():
+    panel = ShockPanel()
+    q = _liquidation_question(panel)
+    q._toggle.value = True
+    assert "HF is 1.20" in q._explain_box.value and q._explain_box.layout.display == ""
+    assert q._toggle.description == "Hide explanation"
+    panel.shock = {**panel.shock, "ETH": -0.2}
+    q.response = "Yes"
+    q.check()                                                # refreshes an open explanation
+    assert "HF is 0.96" in q._explain_box.value
+    q._toggle.value = False
+    assert q._explain_box.layout.display == "none"
+
+
+def test_bad_configuration_is_refused_at_construction():
+    with pytest.raises(ValueError, match="unknown choice"):
+        SelfCheck("?", answer=lambda: "A", choices=["A", "B"], feedback={"C": "..."})
+    with pytest.raises(ValueError, match="hints"):
+        SelfCheck("?", answer=lambda: 1.0, hints={"up": "..."})
+    with pytest.raises(TypeError):
+        SelfCheck("?", answer=1.0)
+
+
+def test_infinite_answer_and_state_round_trip():
+    q = SelfCheck("HF with no debt?", answer=lambda: math.inf)
+    q.response = 1e9
+    assert q.check() is False and "too low" in q.feedback_text.lower()
+    assert q.get_state_dict() == {"response": 1e9}
+    other = SelfCheck("HF with no debt?", answer=lambda: math.inf)
+    assert other.set_state_dict(q.get_state_dict()) and other._input.value == 1e9
+
+
+def test_checklist_numbers_questions_shares_defaults_and_scores():
+    panel = ShockPanel()
+    quiz = CheckList(dict(question="HF?", answer=lambda: _report(panel).health_factor),
+                     _liquidation_question(panel), title="Check yourself", unit="x")
+    assert "Q1." in quiz.checks[0]._question.value
+    assert quiz.checks[0]._input.description == "Your answer (x)"
+    assert quiz.n_correct == 0 and "0 of 2 correct." in quiz._score.value
+    quiz.checks[0].response = 1.2
+    quiz.checks[0].check()
+    quiz.checks[1].response = "Yes"
+    quiz.checks[1].check()
+    assert quiz.n_correct == 1 and quiz.score == "1 of 2 correct."
+    quiz.checks[0].response = 1.3                            # unchecked again
+    assert quiz.n_correct == 0
+
+
+def test_one_check_sends_one_feedback_update(comm_log):
+    q = _liquidation_question(ShockPanel())
+    q.response = "No"
+    comm_log.clear()
+    q._check.click()
+    assert len(comm_log.updates_for(q._feedback_box)) == 1
+    assert comm_log.updates_for(q._input) == []

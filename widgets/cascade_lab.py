@@ -1,0 +1,312 @@
+"""CascadeLab: forced selling moves prices, which liquidates the next account (lesson 5)."""
+from __future__ import annotations
+
+import contextlib
+import html
+
+import ipywidgets as W
+import numpy as np
+import traitlets as T
+from bqplot import Bars, Lines, LogScale
+
+from . import _ui
+from .engine import Book, MarginInputError, Market, cascade
+from .engine._validate import as_float_array, check_range
+
+MAX_ROUNDS = 30                     # the cascade's round limit and the charts' fixed x range
+_INPUTS = ("shock", "depth", "impact", "close_factor", "insurance_fund")
+_COLOURS = ("blue", "orange", "green", "purple", "sky", "yellow", "vermillion")
+
+
+def volatile_shock(market: Market, move: float) -> dict:
+    """The same price move for every volatile asset (daily volatility >= 1 %); stablecoins stay."""
+    return {a: (move if v >= 0.01 else 0.0) for a, v in zip(market.assets, market.volatility)}
+
+
+def deeper(market: Market, multiple: float) -> Market:
+    """``market`` with every asset's depth multiplied by ``multiple`` (> 0)."""
+    m = as_float_array("depth", multiple)
+    check_range("depth", m, 0.0, None, low_open=True)
+    return market.replace(depth=market.depth * float(m))
+
+
+def _charts(market: Market, n_accounts: int) -> dict:
+    """The three figures and their marks, built once with fixed domains and NaN data."""
+    x_sc, nan_rows = _ui.fixed_scale(0, MAX_ROUNDS), lambda k: np.full((k, MAX_ROUNDS + 1), np.nan)
+    colours = [_ui.NEUTRAL if v == 0 else _ui.PALETTE[_COLOURS[i % len(_COLOURS)]]
+               for i, v in enumerate(volatile_shock(market, 1.0).values())]
+    rounds, y_price = np.arange(MAX_ROUNDS + 1, dtype=float), _ui.fixed_scale(-1.0, 0.2)
+    y_liq, y_money = _ui.fixed_scale(0, n_accounts), LogScale(min=1e3, max=1e10)
+    c = {"price_lines": Lines(x=rounds, y=nan_rows(market.n_assets), colors=colours,
+                              scales={"x": x_sc, "y": y_price}, labels=list(market.assets),
+                              display_legend=True, marker="circle", marker_size=16),
+         "bars": Bars(x=rounds[1:], y=np.full(MAX_ROUNDS, np.nan), colors=[_ui.DANGER],
+                      scales={"x": x_sc, "y": y_liq}, labels=["liquidated in the round"],
+                      display_legend=True),
+         "cum_line": Lines(x=rounds, y=nan_rows(1)[0], colors=[_ui.CROSS], display_legend=True,
+                           scales={"x": x_sc, "y": y_liq}, labels=["liquidated so far"]),
+         "money_lines": Lines(x=rounds, y=nan_rows(3), scales={"x": x_sc, "y": y_money},
+                              colors=[_ui.SAFE, _ui.DANGER, _ui.PALETTE["purple"]],
+                              labels=["insurance fund", "bad debt so far", "socialized so far"],
+                              display_legend=True, marker="circle", marker_size=16)}
+    c["price_fig"] = _ui.figure("Price vs before the shock", x_sc, y_price, [c["price_lines"]],
+                                "round", "price change", y_format=".0%", legend=True)
+    c["liq_fig"] = _ui.figure(f"Accounts liquidated (of {n_accounts:,})", x_sc, y_liq,
+                              [c["bars"], c["cum_line"]], "round", "accounts", y_format=",.0f",
+                              legend=True)
+    c["money_fig"] = _ui.figure("Insurance fund and bad debt", x_sc, y_money, [c["money_lines"]],
+                                "round", "$ (log scale)", y_format="$.2s", legend=True)
+    return c
+
+
+def describe(result, shock: float, n_accounts: int, shown_round: int, liquidated_so_far: int,
+             shocked_assets) -> str:
+    """One sentence with a cascade's numbers, then the round on screen."""
+    moves = ", ".join(f"{a} {c:+.1%}" for a, c in zip(result.assets, result.price_change)
+                      if a in shocked_assets)
+    digits = 0 if abs(shock * 100 - round(shock * 100)) < 1e-9 else 1
+    R, fund = result.n_rounds, result.insurance_fund_by_round
+    text = (f"A {shock:+.{digits}%} shock became {moves} over {R} round{'s' * (R != 1)}; "
+            f"{result.n_liquidated:,} of {n_accounts:,} accounts liquidated; insurance fund "
+            f"{_ui.money(fund[0])} → {_ui.money(fund[-1])}; ")
+    if result.bad_debt <= 0:
+        text += "no bad debt."
+    elif result.socialized_loss <= 0:
+        text += f"bad debt {_ui.money(result.bad_debt)}, all paid by the insurance fund."
+    else:
+        text += (f"bad debt {_ui.money(result.bad_debt)}: "
+                 f"{_ui.money(result.bad_debt - result.socialized_loss)} paid by the insurance "
+                 f"fund, {_ui.money(result.socialized_loss)} socialized to profitable traders.")
+    return text + f" Showing round {shown_round} of {R}: {liquidated_so_far:,} liquidated so far."
+
+
+class CascadeLab(_ui.Component):
+    """A shock, then liquidations and their price impact round after round, on a book of accounts.
+
+    The whole cascade is computed once per parameter change (one :func:`~widgets.engine.cascade`
+    call); Play, Step, Reset and the round slider only choose which round is shown (Play is
+    ``jslink``-ed to the round slider, so playback runs in the browser).
+
+    The default depth is 30x ``Market.example()``'s: at 1x its order books are thin for a
+    10,000-account ``Book.random`` book (about $1.6 B of perp notional against $330 M of depth),
+    and a 5 % shock sends every volatile asset to the model's 1 % price floor. At 30x the same
+    shock becomes a fall of roughly 12-32 % over several rounds.
+
+    Parameters
+    ----------
+    market : Market, default ``Market.example()``
+    book : Book, optional
+        Default ``Book.random(market, n_accounts, seed)``.
+    n_accounts : int, default 10,000
+    seed : int, default 0
+    **traits : initial values of the input traits.
+
+    Traits
+    ------
+    shock : Float (input) — common price move of the volatile assets (-0.05 is a 5 % fall).
+    depth : Float (input) — multiple of the market's depth (deeper: smaller price impact).
+    impact : Unicode (input) — ``"linear"``, ``"sqrt"`` or ``"exponential"``.
+    close_factor : Float (input) — share of a failing position closed per round, (0, 1].
+    insurance_fund : Float (input) — fund before the cascade, quote currency.
+    round : Int (input) — round shown, 0 (just after the shock) .. ``n_rounds``.
+    n_rounds, n_liquidated : Int (output); bad_debt, socialized_loss : Float (output).
+    final_price_change : Dict (output) — ``{asset: final move vs pre-shock price}``.
+
+    Examples
+    --------
+    >>> lab = CascadeLab(n_accounts=2_000)
+    >>> lab.shock = -0.10
+    >>> lab.n_liquidated > 0 and lab.final_price_change["BTC"] < -0.10
+    True
+    >>> lab.round = 0; lab.round
+    0
+    """
+
+    shock = T.Float(-0.05)
+    depth = T.Float(30.0)
+    impact = T.Unicode("linear")
+    close_factor = T.Float(1.0)
+    insurance_fund = T.Float(0.0)
+    round = T.Int(0)
+    n_rounds = T.Int(0, read_only=True)
+    n_liquidated = T.Int(0, read_only=True)
+    bad_debt = T.Float(0.0, read_only=True)
+    socialized_loss = T.Float(0.0, read_only=True)
+    final_price_change = T.Dict(read_only=True)
+    _state_traits = (*_INPUTS, "round")
+
+    def __init__(self, market: Market | None = None, book: Book | None = None,
+                 n_accounts: int = 10_000, seed: int = 0, **kwargs):
+        self.market = market if market is not None else Market.example()
+        self.book = book if book is not None else Book.random(self.market, n_accounts, seed=seed)
+        given = {k: kwargs.pop(k) for k in (*_INPUTS, "round") if k in kwargs}
+        self._quiet_depth = 0
+        self._shocked = [a for a, v in volatile_shock(self.market, 1.0).items() if v]
+        risky = ", ".join(self._shocked)
+        self._controls = {
+            "shock": (_ui.slider(f"Shock to {risky}", -0.05, -0.5, 0.0, 0.01,
+                                 tooltip="Common price move applied before the cascade"), 1.0),
+            "depth": (W.FloatLogSlider(value=30.0, base=10, min=-1, max=3, step=0.05,
+                                       description="Market depth (× venue)", readout_format=".3g",
+                                       tooltip="Multiple of the venue's order-book depth",
+                                       style={"description_width": "initial"}), 1.0),
+            "impact": (W.ToggleButtons(options=[("linear", "linear"), ("square root", "sqrt"),
+                                                ("exponential", "exponential")],
+                                       description="Price impact",
+                                       tooltips=["P(1 - x)", "P(1 - σ√x)", "P·exp(-x)"]), None),
+            "close_factor": (_ui.slider("Close factor", 1.0, 0.1, 1.0, 0.05), 1.0),
+            "insurance_fund": (_ui.slider("Insurance fund ($M)", 0.0, 0.0, 50.0, 0.5, fmt=".1f"),
+                               1e6)}
+        for name, (ctl, scale) in self._controls.items():
+            ctl.observe(lambda c, n=name, s=scale: self._from_control(n, c["new"], s), "value")
+        self._play = W.Play(value=0, min=0, max=0, step=1, interval=700, description="Play",
+                            show_repeat=False)
+        self._round_slider = W.IntSlider(value=0, min=0, max=0, description="Round",
+                                         style={"description_width": "initial"})
+        self._link = W.jslink((self._play, "value"), (self._round_slider, "value"))
+        for w in (self._play, self._round_slider):
+            w.observe(lambda c: self._from_control("round", c["new"], None), "value")
+        self._step_btn = W.Button(description="Step", icon="step-forward",
+                                  tooltip="Show the next round")
+        self._reset_btn = W.Button(description="Reset", icon="undo", tooltip="Back to the shock")
+        self._step_btn.on_click(lambda _: self.step())
+        self._reset_btn.on_click(lambda _: self.reset())
+        c = _charts(self.market, self.book.n_accounts)
+        self._price_lines, self._bars, self._cum_line, self._money_lines = (
+            c["price_lines"], c["bars"], c["cum_line"], c["money_lines"])
+        self._log = W.HTML(layout=W.Layout(width="100%", max_height="260px", overflow="auto"))
+        stepper = W.HBox([self._play, self._step_btn, self._reset_btn, self._round_slider])
+        self._figures = c["price_fig"], c["liq_fig"], c["money_fig"]
+        charts = W.GridBox([*self._figures, self._log],
+                           layout=W.Layout(grid_template_columns="repeat(2, minmax(300px, 1fr))"))
+        super().__init__(children=[*(c for c, _ in self._controls.values()), stepper,
+                                   self._problem_box, self._summary_box, charts], **kwargs)
+        self._compute()
+        self._after_compute(to_end=True)
+        self.observe(self._on_input, names=list(_INPUTS))
+        self.observe(self._on_round, names="round")
+        for name, value in given.items():
+            setattr(self, name, value)
+
+    # -- public methods -----------------------------------------------------------------------
+    @property
+    def result(self):
+        """The :class:`~widgets.engine.CascadeResult` on screen (last valid inputs)."""
+        return self._result
+
+    def step(self) -> None:
+        """Show the next round (stays on the last one)."""
+        self.round = min(self.round + 1, self.n_rounds)
+
+    def reset(self) -> None:
+        """Stop playback and show round 0: prices just after the shock."""
+        self._play.playing = False
+        self.round = 0
+
+    def set_state_dict(self, state: dict) -> bool:
+        # The round is only valid for the restored cascade: apply it last.
+        return super().set_state_dict(dict(sorted(state.items(), key=lambda kv: kv[0] == "round")))
+
+    # -- events ---------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _quiet(self):
+        self._quiet_depth += 1
+        try:
+            yield
+        finally:
+            self._quiet_depth -= 1
+
+    def _from_control(self, name, value, scale) -> None:
+        if not self._quiet_depth:
+            setattr(self, name, value * scale if scale else value)
+
+    def _on_input(self, change) -> None:
+        if self._quiet_depth:
+            return
+        at_end = self.round >= self.n_rounds
+
+        def revert():
+            with self._quiet():
+                setattr(self, change["name"], self._good[change["name"]])
+            self._sync_controls()
+
+        if self._guard(self._compute, revert):
+            self._after_compute(to_end=at_end)
+
+    def _on_round(self, change) -> None:
+        if self._quiet_depth:
+            return
+
+        def check():
+            if not 0 <= change["new"] <= self.n_rounds:
+                raise MarginInputError(f"round must be in [0, {self.n_rounds}], "
+                                       f"got {change['new']}")
+
+        def revert():
+            with self._quiet():
+                self.round = change["old"]
+            self._sync_controls()
+
+        if self._guard(check, revert):
+            self._sync_controls()
+            self._show_round()
+
+    # -- engine and display ---------------------------------------------------------------------
+    def _compute(self) -> None:
+        v = {n: getattr(self, n) for n in _INPUTS}
+        res = cascade(self.book, deeper(self.market, v["depth"]),
+                      volatile_shock(self.market, v["shock"]), v["impact"], MAX_ROUNDS,
+                      v["close_factor"], v["insurance_fund"])
+        self._good, self._result, self._lines = v, res, res.log()
+        R, nan = res.n_rounds, np.nan
+        self._prices = np.full((self.market.n_assets, MAX_ROUNDS + 1), nan)
+        self._prices[:, :R + 1] = (res.prices_by_round / res.reference_prices - 1.0).T
+        self._liq = np.full(MAX_ROUNDS, nan)
+        self._liq[:R] = res.liquidated_by_round
+        self._cum = np.full(MAX_ROUNDS + 1, nan)
+        self._cum[:R + 1] = np.cumsum(np.r_[0, res.newly_liquidated_by_round])
+        self._money = np.full((3, MAX_ROUNDS + 1), nan)
+        self._money[:, :R + 1] = [res.insurance_fund_by_round,
+                                  np.cumsum(np.r_[0.0, res.bad_debt_by_round]),
+                                  np.cumsum(np.r_[0.0, res.socialized_loss_by_round])]
+        self._money[self._money <= 0] = nan            # a log scale has no zero: "no value"
+
+    def _after_compute(self, to_end: bool) -> None:
+        res = self._result
+        self.set_trait("n_rounds", res.n_rounds)
+        self.set_trait("n_liquidated", res.n_liquidated)
+        self.set_trait("bad_debt", res.bad_debt)
+        self.set_trait("socialized_loss", res.socialized_loss)
+        self.set_trait("final_price_change",
+                       {a: float(c) for a, c in zip(res.assets, res.price_change)})
+        with self._quiet():
+            self.round = res.n_rounds if to_end else min(self.round, res.n_rounds)
+        self._sync_controls()
+        self._show_round()
+
+    def _sync_controls(self) -> None:
+        with self._quiet():
+            for name, (ctl, scale) in self._controls.items():
+                # sliders clamp a value beyond their range (the trait keeps the exact value)
+                ctl.value = self._good[name] / scale if scale else self._good[name]
+            for w in (self._play, self._round_slider):
+                w.max = self.n_rounds
+                w.value = self.round
+
+    def _show_round(self) -> None:
+        r, nan = self.round, np.nan
+        cut = lambda a, k: np.where(np.arange(a.shape[-1]) < k, a, nan)  # noqa: E731
+        with self._price_lines.hold_sync(), self._bars.hold_sync(), \
+                self._cum_line.hold_sync(), self._money_lines.hold_sync():
+            self._price_lines.y = cut(self._prices, r + 1)
+            self._bars.y = cut(self._liq, r)
+            self._cum_line.y = cut(self._cum, r + 1)
+            self._money_lines.y = cut(self._money, r + 1)
+        shown = self._lines[:r + 1] + (self._lines[-1:] if r == self.n_rounds else [])
+        newest = "font-weight:bold;border-left:3px solid var(--jp-brand-color1);padding-left:4px"
+        items = [f'<li style="{newest if i == 0 else _ui._MUTED}">{html.escape(line)}</li>'
+                 for i, line in enumerate(reversed(shown))]
+        self._log.value = (f'<div style="{_ui._TEXT}"><b>Event log</b> (newest first)<ul '
+                           f'style="margin:4px 0;padding-left:18px">{"".join(items)}</ul></div>')
+        self._set_summary(describe(self._result, self._good["shock"], self.book.n_accounts, r,
+                                  int(self._cum[r]), self._shocked))

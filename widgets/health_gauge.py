@@ -1,0 +1,152 @@
+"""HealthGauge: one account's distance to liquidation in the three venue conventions."""
+from __future__ import annotations
+
+import html
+
+import ipywidgets as W
+import numpy as np
+import traitlets as T
+from bqplot import Bars, Label, Lines
+
+from . import _ui
+from ._account_view import AccountView, nice_ceiling
+from .engine import margin_report
+
+# key, title, threshold, threshold label, axis label, tick format, fixed domain (None: from the
+# account), label alignment (text to the right of the threshold line, or to its left).
+_GAUGES = (
+    ("health", "Health (Mango)", 0.0, "liquidation below $0",
+     "health in quote currency ($) — higher is safer", "$,.0f", None, "start"),
+    ("health_factor", "Health factor (Aave)", 1.0, "liquidation below 1.00 — higher is safer",
+     "health factor — higher is safer", ".2f", (0.0, 3.0), "start"),
+    ("margin_ratio", "Margin ratio (Binance)", 1.0,
+     "liquidation at 100 % or more — lower is safer",
+     "margin ratio — lower is safer", ".0%", (0.0, 1.5), "end"),
+)
+_BADGE = ("display:inline-block; padding:2px 10px; margin:4px 0; font-weight:bold; "
+          "color: var(--jp-ui-font-color1); border: 3px solid {c}; border-radius: 4px;")
+
+
+def _describe(key: str, value: float) -> tuple[str, str]:
+    """A gauge value as text plus a note for the infinite and no-debt cases."""
+    if key == "health":
+        return _ui.money(value), ""
+    if key == "health_factor":
+        return _ui.ratio(value), ("no debt" if np.isinf(value) and value > 0 else "")
+    if np.isinf(value):
+        return "∞", "nothing left to cover the requirement"
+    return _ui.pct(value), ("no debt" if value == 0 else "")
+
+
+def _with_rule(key: str, value: float, rule: str) -> str:
+    """``1.20 (liquidation below 1.00)``; ``∞ (no debt), liquidation below 1.00``."""
+    text, note = _describe(key, value)
+    return f"{text} ({note}), {rule}" if note else f"{text} ({rule})"
+
+
+class HealthGauge(AccountView):
+    """Distance to liquidation of ONE account: health, health factor and margin ratio.
+
+    The three conventions describe the same state (``available`` = weighted collateral + perp
+    PnL against ``requirement`` = weighted debt + perp maintenance margin), so they always agree
+    on whether the account is liquidatable — but "1" or "100 %" means *safe* for one and
+    *liquidated* for another. Each gauge draws its threshold and says which side is safe.
+
+    Parameters
+    ----------
+    account : Account, default ``example_account(market)``: 10 ETH against a 30,000 USDC loan,
+        a 0.1 BTC long perp and a 10 SOL short perp
+    market : Market, default ``Market.example()``
+    shock : dict {asset: move}, optional
+        Price moves as fractions (-0.2 is a 20 % fall); assets not named do not move. Later,
+        assigning a partial dict changes only the assets it names (as in ShockPanel).
+
+    Traits
+    ------
+    account, market, shock : inputs. ``shock`` is kept equal to the inner ShockPanel's.
+        A new ``market`` must list the same assets.
+    health : Float (output) — Mango-style health in quote currency; liquidatable below 0.
+    health_factor : Float (output) — Aave health factor; liquidatable below 1; ``inf`` if no debt.
+    margin_ratio : Float (output) — Binance margin ratio; liquidatable above 1 (100 %).
+    liquidatable : Bool (output) — the engine's verdict (the same in every convention).
+    problem, summary : Unicode (outputs) — message for bad input; live text summary.
+
+    Examples
+    --------
+    >>> gauge = HealthGauge()
+    >>> round(gauge.health), round(gauge.health_factor, 2), gauge.liquidatable
+    (5825, 1.19, False)
+    >>> gauge.shock = {"ETH": -0.2}         # 10 ETH now count 28,800 against 30,175 required
+    >>> round(gauge.health), gauge.liquidatable
+    (-1375, True)
+    """
+
+    health = T.Float(read_only=True)
+    health_factor = T.Float(read_only=True)
+    margin_ratio = T.Float(read_only=True)
+    liquidatable = T.Bool(read_only=True)
+
+    def _build(self, market) -> list:
+        self._bars, self._thresholds, self._labels, self._figures, self._scales = {}, {}, {}, {}, {}
+        for key, title, thr, rule, axis_label, fmt, domain, align in _GAUGES:
+            value_scale = _ui.fixed_scale(*(domain or (-1.0, 1.0)))
+            band, unit = _ui.ordinal_scale([key]), _ui.fixed_scale(0.0, 1.0)
+            bar = Bars(x=[key], y=np.zeros(1), scales={"x": band, "y": value_scale},
+                       orientation="horizontal", padding=0.65, colors=[_ui.CROSS], base=0.0)
+            line = Lines(x=np.array([thr, thr]), y=np.array([0.0, 1.0]),
+                         scales={"x": value_scale, "y": unit}, colors=[_ui.DANGER],
+                         line_style="dashed", stroke_width=2, labels=[rule])
+            label = Label(x=np.array([thr]), y=np.array([0.04]), text=[rule],
+                          scales={"x": value_scale, "y": unit}, colors=[_ui.DANGER],
+                          align=align, x_offset=6 if align == "start" else -6,
+                          default_size=13, font_weight="bold")
+            fig = _ui.figure(title, value_scale, band, [bar, line, label], x_label=axis_label,
+                             x_format=fmt, height="160px")
+            fig.axes[1].visible = False                     # one bar: no category axis
+            fig.fig_margin = {"top": 35, "bottom": 45, "left": 60, "right": 30}
+            self._bars[key], self._thresholds[key], self._labels[key] = bar, line, label
+            self._figures[key], self._scales[key] = fig, value_scale
+        self._badge = W.HTML()
+        return [self._panel, self._problem_box, self._badge, *self._figures.values(),
+                self._summary_box]
+
+    def _compute(self, account, market, shocked, rescale):
+        report = margin_report(account, shocked)
+        limit = None
+        if rescale:              # health axis: fixed until the account or market changes
+            base = margin_report(account, market)
+            limit = nice_ceiling(max(base.weighted_collateral, abs(base.health),
+                                     base.weighted_liabilities + base.maintenance_requirement))
+        return report, limit
+
+    def _draw(self, result, rescale) -> None:
+        r, limit = result
+        if limit is not None:
+            with self._scales["health"].hold_sync():
+                self._scales["health"].min, self._scales["health"].max = -limit, limit
+        values = {"health": float(r.health), "health_factor": float(r.health_factor),
+                  "margin_ratio": float(r.margin_ratio)}
+        bad = bool(r.liquidatable)
+        verdict = "LIQUIDATABLE" if bad else "safe"
+        for key, title, *_ in _GAUGES:
+            scale, (text, note) = self._scales[key], _describe(key, values[key])
+            shown = np.clip(np.array([values[key]]), scale.min, scale.max)   # inf -> axis edge
+            with self._bars[key].hold_sync():
+                self._bars[key].y = shown
+                self._bars[key].colors = [_ui.DANGER if bad else _ui.CROSS]
+            note = f" ({note})" if note else ""
+            self._figures[key].title = f"{title}: {text}{note} — {verdict}"
+        for key, value in values.items():
+            self.set_trait(key, value)
+        self.set_trait("liquidatable", bad)
+        colour, text = ((_ui.DANGER, "⚠ LIQUIDATABLE — past the threshold in all three "
+                         "conventions") if bad else
+                        (_ui.SAFE, "✓ SAFE — not liquidatable in any of the three conventions"))
+        self._badge.value = (f'<div style="{_BADGE.format(c=colour)}">{html.escape(text)}</div>')
+        iso = " Isolated account: each number is that of its weakest part." \
+            if self.account.mode == "isolated" else ""
+        self._set_summary(
+            f"Health {_ui.money(values['health'])} ({verdict}); health factor "
+            f"{_with_rule('health_factor', values['health_factor'], 'liquidation below 1.00')}; "
+            f"margin ratio "
+            f"{_with_rule('margin_ratio', values['margin_ratio'], 'liquidation at 100%')}.{iso}")
