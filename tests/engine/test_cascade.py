@@ -252,10 +252,10 @@ def test_log_is_readable():
     lines = cascade(b, m, shock=-0.05).log()
     assert len(lines) == 2 + 2
     assert lines[0] == "Shock: X -5.0%"
-    assert lines[1].startswith("Round 1: 1 accounts liquidated (1 new); net sold X $95;")
+    assert lines[1].startswith("Round 1: 1 account liquidated (1 new); net flow: X sold $95;")
     assert "prices X -5.00%" in lines[1]
     assert "fund $5" in lines[1] and "bad debt $0" in lines[1]
-    assert lines[2].startswith("Round 2: 1 accounts liquidated (1 new); net sold X $90;")
+    assert lines[2].startswith("Round 2: 1 account liquidated (1 new); net flow: X sold $90;")
     assert lines[-1] == "Stopped: no account left to liquidate."
     assert all(isinstance(s, str) for s in lines)
 

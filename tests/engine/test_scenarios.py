@@ -226,3 +226,18 @@ def test_bad_probability_target(m_eth):
         liquidation_probability([1.0], m_eth, 10, seed=0)
     with pytest.raises(MarginInputError, match=r"book.*got 2 columns"):
         liquidation_probability(Account([1.0, 1.0]), m_eth, 10, seed=0)
+
+
+def test_stress_correlation_among_volatile_assets_only():
+    m = Market.example()
+    volatile = m.volatility >= 0.01                       # BTC, ETH, SOL; not USDC
+    for level in (0.0, 0.3, 1.0):
+        c = stress_correlation(m.correlation, level, among=volatile)
+        assert np.linalg.eigvalsh(c).min() >= -1e-12       # still a possible correlation
+        np.testing.assert_allclose(np.diag(c), 1.0)
+        # USDC's correlations shrink toward 0 instead of jumping to 1: (1 - level) * 0 = 0.
+        np.testing.assert_allclose(c[3, :3], 0.0)
+    # BTC-ETH at level 0.5: 0.5 * 0.8 + 0.5 * 1 = 0.9
+    assert stress_correlation(m.correlation, 0.5, among=volatile)[0, 1] == pytest.approx(0.9)
+    with pytest.raises(MarginInputError, match=r"among must have shape \(4,\)"):
+        stress_correlation(m.correlation, 0.5, among=[True, False])

@@ -161,13 +161,14 @@ class CascadeResult:
                                         if abs(c) > 5e-5) or "none")]
         for r in range(self.n_rounds):
             moved = self.prices_by_round[r + 1] / self.prices_by_round[r] - 1
-            sold = ", ".join(f"{a} ${v:,.0f}" for a, v in zip(self.assets,
-                                                                 self.notional_sold_by_round[r])
+            sold = ", ".join(f"{a} {'sold' if v > 0 else 'bought'} ${abs(v):,.0f}"
+                             for a, v in zip(self.assets, self.notional_sold_by_round[r])
                              if abs(v) >= 0.5)
             moves = ", ".join(f"{a} {c:+.2%}" for a, c in zip(self.assets, moved) if abs(c) > 5e-5)
             lines.append(
-                f"Round {r + 1}: {self.liquidated_by_round[r]} accounts liquidated "
-                f"({self.newly_liquidated_by_round[r]} new); net sold {sold or 'nothing'}; "
+                f"Round {r + 1}: {self.liquidated_by_round[r]:,} "
+                f"account{'s' if self.liquidated_by_round[r] != 1 else ''} liquidated "
+                f"({self.newly_liquidated_by_round[r]:,} new); net flow: {sold or 'none'}; "
                 f"prices {moves or 'unchanged'}; fund ${self.insurance_fund_by_round[r + 1]:,.0f}; "
                 f"bad debt ${self.bad_debt_by_round[r]:,.0f}")
         lines.append("Stopped: no account left to liquidate." if self.converged

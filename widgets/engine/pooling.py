@@ -127,8 +127,13 @@ def isolated_twin(account: Account, market: Market, split=None) -> Account:
         raise MarginInputError(
             f"cash must be >= 0 to post isolated margin, got {float(account.cash)}")
     margin = shares * account.cash
+    # Posting all the cash must leave exactly 0 in the pool: a rounding residual of -1e-12
+    # would be a quote debt with no collateral, i.e. a pool that is "liquidatable".
+    left = account.cash - float(margin.sum())
+    if abs(left) <= 1e-9 * max(abs(account.cash), 1.0):
+        left = 0.0
     return account.replace(mode="isolated", isolated_margin=margin,
-                           cash=account.cash - float(margin.sum()))
+                           cash=left)
 
 
 def capital_required(account_or_book, market: Market, prices=None, mode=None):

@@ -74,7 +74,7 @@ def correlated_returns(market: Market, n_scenarios: int, horizon_days: float = 1
     return np.expm1(z * sd - 0.5 * sd ** 2)
 
 
-def stress_correlation(corr, level: float) -> np.ndarray:
+def stress_correlation(corr, level: float, among=None) -> np.ndarray:
     """Blend a correlation matrix toward all-ones: ``(1 - level) * corr + level * ones``.
 
     In a crisis, correlations between risky assets jump toward 1 and diversification disappears
@@ -87,6 +87,10 @@ def stress_correlation(corr, level: float) -> np.ndarray:
         A valid correlation matrix.
     level : float in [0, 1]
         0 leaves ``corr`` unchanged; 1 makes every pair perfectly correlated.
+    among : array_like of bool, shape (n,), optional
+        Stress only the pairs among these assets (e.g. the volatile ones, not a stablecoin).
+        The target is then all-ones on that block and the identity elsewhere, still a valid
+        correlation matrix; correlations with the other assets shrink toward 0. Default: all.
 
     Returns
     -------
@@ -96,6 +100,8 @@ def stress_correlation(corr, level: float) -> np.ndarray:
     --------
     >>> stress_correlation([[1, 0.2], [0.2, 1]], 0.5).tolist()
     [[1.0, 0.6], [0.6, 1.0]]
+    >>> stress_correlation(np.eye(3), 1.0, among=[True, True, False]).tolist()
+    [[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
 
     References
     ----------
@@ -108,7 +114,14 @@ def stress_correlation(corr, level: float) -> np.ndarray:
     check_correlation("correlation", c)
     lv = as_float_array("level", level)
     check_range("level", lv, 0.0, 1.0)
-    return (1.0 - float(lv)) * c + float(lv) * np.ones_like(c)
+    if among is None:
+        target = np.ones_like(c)
+    else:
+        mask = np.asarray(among, dtype=bool)
+        if mask.shape != (c.shape[0],):
+            raise MarginInputError(f"among must have shape ({c.shape[0]},), got {mask.shape}")
+        target = np.outer(mask, mask) + np.diag(~mask)
+    return (1.0 - float(lv)) * c + float(lv) * target
 
 
 def liquidation_probability(account_or_book, market: Market, n_scenarios: int = 10_000,
