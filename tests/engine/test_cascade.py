@@ -157,9 +157,23 @@ def test_price_impact_floor(m_eth):
     # sqrt with volatility 100 %: x = 4 -> 1 - 1 * 2 = -1 -> floor 15
     m = m_eth.replace(volatility=1.0)
     assert price_impact(m, shocked, np.array([2_000.0]), "sqrt")[0] == pytest.approx(15.0)
-    # exponential stays positive without a floor: 1,500 * exp(-20)
-    assert price_impact(m_eth, shocked, np.array([10_000.0]), "exponential")[0] == pytest.approx(
-        1_500 * math.exp(-20))
+    # exponential: x = 3 -> 1,500 * exp(-3) = 74.68, above the floor
+    assert price_impact(m_eth, shocked, np.array([1_500.0]), "exponential")[0] == pytest.approx(
+        1_500 * math.exp(-3))
+    # ... but x = 20 would be 1,500 * exp(-20): every model is floored at 1 % = 15
+    assert price_impact(m_eth, shocked, np.array([10_000.0]), "exponential")[0] == pytest.approx(15.0)
+
+
+def test_price_impact_cap_on_huge_buying(m_eth):
+    # Buying 1,000x depth: linear 1 + 1,000, exp(1,000) would overflow; capped at 100x = 150,000.
+    shocked = np.array([1_500.0])
+    m = m_eth.replace(volatility=1.0)
+    for model in ("linear", "exponential"):
+        assert price_impact(m, shocked, np.array([-500_000.0]), model)[0] == pytest.approx(150_000.0)
+    # sqrt grows slowly: x = 1,000 -> 1 + sqrt(1,000) = 32.6x, below the cap; 10^6 x depth caps.
+    p = price_impact(m, shocked, np.array([-500_000.0]), "sqrt")[0]
+    assert p == pytest.approx(1_500 * (1 + math.sqrt(1_000)))
+    assert price_impact(m, shocked, np.array([-5e8]), "sqrt")[0] == pytest.approx(150_000.0)
 
 
 def test_cascade_respects_floor():

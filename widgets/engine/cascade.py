@@ -10,12 +10,14 @@ reference prices: ``x = units_sold_so_far * market.prices / depth`` (so ``depth`
 notional, at today's prices, that moves the price by 100 % under the linear model):
 
 * ``"linear"``: ``P = P_shocked * (1 - x)`` (Cont & Schaanning's small-volume limit, as in
-  fire-sale stress tests), kept positive by a floor of 1 % of the shocked price;
+  fire-sale stress tests);
 * ``"sqrt"``: ``P = P_shocked * (1 - sign(x) * volatility * sqrt(|x|))`` (the square-root law
-  ``dP/P = Y sigma sqrt(Q/V)`` with ``Y = 1`` and ``depth`` in the role of daily volume), same
-  floor;
+  ``dP/P = Y sigma sqrt(Q/V)`` with ``Y = 1`` and ``depth`` in the role of daily volume);
 * ``"exponential"``: ``P = P_shocked * exp(-x)`` (Caccioli et al. 2014; Farmer et al.'s
-  ``firesale_stresstest``), positive by construction.
+  ``firesale_stresstest``).
+
+Every model is bounded to ``[1 %, 100x]`` of the shocked price, so prices stay positive and
+finite however large the flow.
 
 Because impact depends only on the cumulative flow, splitting the same sales into more rounds does
 not change prices; for a book that only sells, prices never rise and a deeper market never
@@ -45,7 +47,11 @@ from .liquidation import _liquidate_state, _settle, _State, check_close_factor, 
 from .market import Market, shock_vector
 
 IMPACT_MODELS = ("linear", "sqrt", "exponential")
-MIN_PRICE_FRACTION = 0.01  # floor for the linear and sqrt models, as a fraction of shocked price
+# Impact keeps prices within [1 %, 100x] of the shocked price: positive, and finite even when
+# flows dwarf the depth (the exponential model would otherwise reach 0 or overflow).
+MIN_PRICE_FRACTION = 0.01
+MAX_PRICE_FACTOR = 100.0
+_LOG_BOUND = float(np.log(MAX_PRICE_FACTOR))
 
 
 def price_impact(market: Market, shocked_prices, units_sold, impact: str = "linear"):
@@ -73,15 +79,14 @@ def price_impact(market: Market, shocked_prices, units_sold, impact: str = "line
     """
     x = units_sold * market.prices / market.depth
     if impact == "linear":
-        factor = np.maximum(1.0 - x, MIN_PRICE_FRACTION)
+        factor = 1.0 - x
     elif impact == "sqrt":
-        factor = np.maximum(1.0 - np.sign(x) * market.volatility * np.sqrt(np.abs(x)),
-                            MIN_PRICE_FRACTION)
+        factor = 1.0 - np.sign(x) * market.volatility * np.sqrt(np.abs(x))
     elif impact == "exponential":
-        factor = np.exp(-x)
+        factor = np.exp(-np.clip(x, -_LOG_BOUND, _LOG_BOUND))
     else:
         raise MarginInputError(f"impact must be one of {list(IMPACT_MODELS)}, got {impact!r}")
-    return shocked_prices * factor
+    return shocked_prices * np.clip(factor, MIN_PRICE_FRACTION, MAX_PRICE_FACTOR)
 
 
 @dataclass(frozen=True, eq=False)
