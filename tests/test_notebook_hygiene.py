@@ -8,6 +8,7 @@ images). ``tools/refresh_checked_outputs.py`` regenerates exactly those.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,26 @@ def test_notebook_is_clean(path):
         f"{path.relative_to(REPO)} is not clean: {problems}; clear outputs and widget state, "
         "then run tools/refresh_checked_outputs.py to store the checked cells' text"
     )
+
+
+_CODE = re.compile(r"(```.*?```|`[^`\n]*`)", re.S)
+_BARE_CURRENCY = re.compile(r"(?<!\\\\)\$(?=[\d…])")
+
+
+@pytest.mark.parametrize(
+    "path", NOTEBOOKS, ids=[str(p.relative_to(REPO)) for p in NOTEBOOKS]
+)
+def test_currency_dollars_are_escaped(path):
+    """JupyterLab typesets text between two ``$`` as maths: "$5,000 ... $3,000" turns garbled.
+
+    Currency must be written ``\\\\$5,000`` in the source (tools/escape_dollars.py does it).
+    """
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    bad = []
+    for i, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") != "markdown":
+            continue
+        plain = "".join(p for k, p in enumerate(_CODE.split(_source(cell))) if k % 2 == 0)
+        bad += [f"cell {i}: ...{plain[max(m.start() - 20, 0):m.start() + 10]}..."
+                for m in _BARE_CURRENCY.finditer(plain)]
+    assert not bad, f"unescaped currency $ (run tools/escape_dollars.py): {bad[:5]}"

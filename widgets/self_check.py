@@ -48,6 +48,10 @@ class SelfCheck(_ui.Component):
         Unit of a numeric answer, shown in the label and the feedback ("USD", "x").
     number : int, optional
         Shown as "Q<number>." before the question (CheckList numbers its questions).
+    expected : str or float, optional
+        The answer the lesson's text assumes for its default scenario. Never shown; the lesson
+        tests check that the engine's ``answer()`` still agrees, so an engine change that
+        changes the story is caught (see :meth:`agrees_with_text`).
 
     Traits
     ------
@@ -85,10 +89,11 @@ class SelfCheck(_ui.Component):
 
     def __init__(self, question: str, answer, choices=None, feedback=None, tolerance=0.01,
                  explanation="", unit="", hints=None, abs_tolerance=0.0, number=None,
-                 **kwargs):
+                 expected=None, **kwargs):
         if not callable(answer):
             raise TypeError("answer must be a zero-argument callable returning the answer")
         self._answer = answer
+        self.expected = expected
         self._choices = None if choices is None else tuple(str(c) for c in choices)
         self._feedback = dict(feedback or {})
         self._hints = dict(hints or {})
@@ -149,6 +154,16 @@ class SelfCheck(_ui.Component):
         if self._toggle.value:
             self._on_toggle({"new": True})
         return ok
+
+    def agrees_with_text(self) -> bool:
+        """True when ``answer()`` now equals the ``expected`` answer the lesson text assumes."""
+        if self.expected is None:
+            raise ValueError("this SelfCheck has no expected answer to compare with")
+        value = self._expected()
+        if self._choices is not None:
+            return value == str(self.expected)
+        return math.isclose(value, float(self.expected), rel_tol=self._tol,
+                            abs_tol=self._abs_tol)
 
     # -- marking --------------------------------------------------------------------------
     def _expected(self):

@@ -1,0 +1,17 @@
+"""Lesson 5 exercise: the smallest depth at which the three-account cascade stops after A.
+
+Run from the repository root: python lessons/solutions/05_cascading_liquidation.py
+"""
+from widgets.engine import Account, Book, Market, cascade
+
+small = Market(["X"], [100.0], asset_weight=0.8, liquidation_penalty=0.05, depth=2_000.0)
+three = Book.from_accounts([Account([1.0], cash=-debt) for debt in (77.0, 74.0, 60.0)])
+depths = range(2_000, 5_001, 100)
+
+smallest = next(d for d in depths
+                if cascade(three, small.replace(depth=d), shock=-0.05).n_liquidated == 1)
+print(f"smallest depth that stops the cascade after A: ${smallest:,}")
+# By hand: B survives while 0.8 * 95 * (1 - 100 / D) >= 74, i.e. D >= 100 * 76 / 2 = 3,800.
+for d in (smallest - 100, smallest):
+    res = cascade(three, small.replace(depth=d), shock=-0.05)
+    print(f"depth ${d:,}: {res.n_liquidated} liquidated, final price {res.final_prices[0]:.2f}")
