@@ -30,6 +30,10 @@ DANGER = PALETTE["vermillion"]
 SAFE = PALETTE["green"]
 NEUTRAL = PALETTE["grey"]
 
+# Full width less the 2 px margin ipywidgets puts on each side of a widget; plain "100%" overflows
+# its box by 4 px and gives every component a horizontal scrollbar.
+FULL_WIDTH = "calc(100% - 4px)"
+
 # Theme-aware text styles: JupyterLab CSS variables, so dark themes read as well as light ones.
 _TEXT = "color: var(--jp-ui-font-color1); font-size: var(--jp-ui-font-size1);"
 _MUTED = "color: var(--jp-ui-font-color2);"
@@ -68,12 +72,12 @@ def slider(description: str, value: float, min: float, max: float, step: float,
     return W.FloatSlider(
         value=value, min=min, max=max, step=step, description=description,
         readout_format=fmt, continuous_update=continuous, tooltip=tooltip or description,
-        style={"description_width": "initial"}, layout=W.Layout(width="100%"))
+        style={"description_width": "initial"}, layout=W.Layout(width=FULL_WIDTH))
 
 
 def summary_box() -> W.HTML:
     """An HTML widget for a chart's live text summary (screen readers announce changes)."""
-    return W.HTML(value="", layout=W.Layout(width="100%"))
+    return W.HTML(value="", layout=W.Layout(width=FULL_WIDTH))
 
 
 def set_summary(box: W.HTML, text: str) -> None:
@@ -82,7 +86,7 @@ def set_summary(box: W.HTML, text: str) -> None:
 
 
 def problem_box() -> W.HTML:
-    return W.HTML(value="", layout=W.Layout(width="100%"))
+    return W.HTML(value="", layout=W.Layout(width=FULL_WIDTH))
 
 
 def figure(title: str, x_scale, y_scale, marks, x_label: str = "", y_label: str = "",
@@ -96,7 +100,7 @@ def figure(title: str, x_scale, y_scale, marks, x_label: str = "", y_label: str 
         title=title, marks=marks, axes=axes, animation_duration=0,
         fig_margin={"top": 40, "bottom": 45, "left": 70, "right": 20},
         legend_location="top-right",
-        layout=W.Layout(width="100%", height=height, min_width="300px"))
+        layout=W.Layout(width=FULL_WIDTH, height=height, min_width="300px"))
 
 
 def fixed_scale(lo: float, hi: float) -> LinearScale:

@@ -174,7 +174,7 @@ class CascadeLab(_ui.Component):
         c = _charts(self.market, self.book.n_accounts)
         self._price_lines, self._bars, self._cum_line, self._money_lines = (
             c["price_lines"], c["bars"], c["cum_line"], c["money_lines"])
-        self._log = W.HTML(layout=W.Layout(width="100%", max_height="260px", overflow="auto"))
+        self._log = W.HTML(layout=W.Layout(width=_ui.FULL_WIDTH, max_height="260px", overflow="auto"))
         stepper = W.HBox([self._play, self._step_btn, self._reset_btn, self._round_slider])
         self._figures = c["price_fig"], c["liq_fig"], c["money_fig"]
         charts = W.GridBox([*self._figures, self._log],

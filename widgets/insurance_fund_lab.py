@@ -105,6 +105,8 @@ class InsuranceFundLab(_ui.Component):
                                   [self._bars, self._marker],
                                   "insurance fund before the cascade ($M)", "share of bad debt",
                                   y_format=".0%", legend=True)
+        # The stacked bars always reach 100 %: give the legend an opaque, theme-aware background.
+        self._figure.legend_style = {"fill": "var(--jp-layout-color0)", "fill-opacity": 0.9}
         super().__init__(children=[*(c for c, _ in self._controls.values()), self._problem_box,
                                    self._summary_box, self._figure], **kwargs)
         self.set_trait("market", market)

@@ -141,10 +141,11 @@ class PoolingLab(_ui.Component):
                      scales={"x": xs, "y": ys}, align="middle", default_size=12, colors=[colour])
         line = Lines(x=[0.0, 1.0], y=[0.0, 0.0], scales={"x": unit, "y": ys},
                      colors=[_ui.DANGER], line_style="dashed")
-        tag = Label(x=[0.01], y=[0.0], y_offset=-4, text=["liquidation line: health 0"],
-                    scales={"x": unit, "y": ys}, colors=[_ui.DANGER], default_size=11)
         self._marks[key] = (bars, text, -H, H)
-        return _ui.figure(title, xs, ys, [bars, line, tag, text], y_label="health ($)",
+        # The line is named in the axis label, not by a caption on the chart, which would sit
+        # on top of the bars (unreadable contrast) whenever health is near 0.
+        return _ui.figure(title, xs, ys, [bars, line, text],
+                          y_label="health ($); dashed: liquidation at 0",
                           y_format="$.2s", height="260px")
 
     def _money_fig(self, key, title, top):

@@ -99,13 +99,13 @@ class ScenarioBar(W.VBox):
                                  tooltip="List the files in the scenarios folder again")
         self._text = W.Textarea(description="Scenario JSON (copy or paste)", rows=5,
                                 continuous_update=False, style=wide,
-                                layout=W.Layout(width="100%"))
+                                layout=W.Layout(width=_ui.FULL_WIDTH))
         self._load_text = W.Button(description="Load from text", icon="paste",
                                    tooltip="Apply the JSON in the box above")
         self._upload = W.FileUpload(accept=".json", multiple=False, description="Upload .json",
                                     tooltip="Load a scenario file from your computer")
         self._download = W.HTML("")
-        self._status_box = W.HTML("", layout=W.Layout(width="100%"))
+        self._status_box = W.HTML("", layout=W.Layout(width=_ui.FULL_WIDTH))
         super().__init__(children=[
             W.HBox([self._name, self._save]), W.HBox([self._files, self._load, self._refresh]),
             self._text, W.HBox([self._load_text, self._upload, self._download]),

@@ -117,8 +117,8 @@ class SelfCheck(_ui.Component):
                                tooltip="Check your answer against the engine")
         self._toggle = W.ToggleButton(description="Show explanation", icon="lightbulb-o",
                                       tooltip="Show or hide the explanation")
-        self._feedback_box = W.HTML("", layout=W.Layout(width="100%"))
-        self._explain_box = W.HTML("", layout=W.Layout(width="100%", display="none"))
+        self._feedback_box = W.HTML("", layout=W.Layout(width=_ui.FULL_WIDTH))
+        self._explain_box = W.HTML("", layout=W.Layout(width=_ui.FULL_WIDTH, display="none"))
         self._good = None
         self._syncing = False
         self._input.observe(self._on_input, names="value")

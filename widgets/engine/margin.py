@@ -339,8 +339,8 @@ def margin_report(account_or_book, market: Market, prices=None) -> MarginReport:
     if iso.size:
         # Only the open buckets (isolated rows with a perp) are evaluated, one entry per cell.
         b_eq, b_req, b_row, b_col = _open_buckets(book, market, P2)
-        # Buckets with no perp still hold their margin as account value (equity is a fresh
-        # array, so it is updated in place; the row sums run over the same dense rows as ever).
+        # Buckets with no perp still hold their margin as account value. The sum runs over dense
+        # (S, n_iso, n) rows as it always has, so it rounds the same; equity is a fresh array.
         held = np.repeat(book.isolated_margin.take(iso, axis=0)[None], P2.shape[0], axis=0)
         held.reshape(P2.shape[0], -1)[:, b_row * book.n_assets + b_col] = b_eq
         equity[:, iso] += held.sum(-1)
