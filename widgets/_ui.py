@@ -75,6 +75,25 @@ def slider(description: str, value: float, min: float, max: float, step: float,
         style={"description_width": "initial"}, layout=W.Layout(width=FULL_WIDTH))
 
 
+def shows(control, value) -> bool:
+    """True when ``control`` already displays ``value`` as closely as its step allows.
+
+    A slider snaps a value that is off its grid (30 on a log slider stepping 10**0.05) and sends
+    the snapped value back; treating that echo as a new input would silently change the scenario
+    (and every number in a lesson) the moment the widget is displayed.
+    """
+    try:
+        shown, value, step = float(control.value), float(value), float(control.step)
+    except (AttributeError, TypeError, ValueError):
+        return False
+    if isinstance(control, W.FloatLogSlider):
+        if shown <= 0 or value <= 0:
+            return False
+        base = float(control.base)
+        shown, value = np.log(shown) / np.log(base), np.log(value) / np.log(base)
+    return abs(shown - value) <= step / 2 + 1e-12
+
+
 def summary_box() -> W.HTML:
     """An HTML widget for a chart's live text summary (screen readers announce changes)."""
     return W.HTML(value="", layout=W.Layout(width=FULL_WIDTH))

@@ -158,7 +158,8 @@ class CascadeLab(_ui.Component):
             "insurance_fund": (_ui.slider("Insurance fund ($M)", 0.0, 0.0, 50.0, 0.5, fmt=".1f"),
                                1e6)}
         for name, (ctl, scale) in self._controls.items():
-            ctl.observe(lambda c, n=name, s=scale: self._from_control(n, c["new"], s), "value")
+            ctl.observe(lambda c, n=name, s=scale, w=ctl: self._from_control(n, c["new"], s, w),
+                        "value")
         self._play = W.Play(value=0, min=0, max=0, step=1, interval=700, description="Play",
                             show_repeat=False)
         self._round_slider = W.IntSlider(value=0, min=0, max=0, description="Round",
@@ -216,7 +217,10 @@ class CascadeLab(_ui.Component):
         finally:
             self._quiet_depth -= 1
 
-    def _from_control(self, name, value, scale) -> None:
+    def _from_control(self, name, value, scale, control=None) -> None:
+        current = getattr(self, name)
+        if control is not None and _ui.shows(control, current / scale if scale else current):
+            return                       # the slider echoing its own snapping, not a new input
         if not self._quiet_depth:
             setattr(self, name, value * scale if scale else value)
 

@@ -92,7 +92,8 @@ class InsuranceFundLab(_ui.Component):
                                        tooltip="Multiple of the venue's order-book depth",
                                        style={"description_width": "initial"}), 1.0)}
         for name, (ctl, scale) in self._controls.items():
-            ctl.observe(lambda c, n=name, s=scale: self._from_control(n, c["new"] * s), "value")
+            ctl.observe(lambda c, n=name, s=scale, w=ctl: self._from_control(n, c["new"] * s, w,
+                                                                              s), "value")
         x_sc, y_sc = _ui.fixed_scale(-1.5, FUND_MAX / 1e6 + 1.5), _ui.fixed_scale(0.0, 1.0)
         self._bars = Bars(x=FUND_GRID / 1e6, y=np.full((2, FUND_GRID.size), np.nan),
                           type="stacked", colors=[_ui.SAFE, _ui.DANGER],
@@ -122,7 +123,9 @@ class InsuranceFundLab(_ui.Component):
         """The :class:`~widgets.engine.CascadeResult` behind the chart (run with no fund)."""
         return self._result
 
-    def _from_control(self, name, value) -> None:
+    def _from_control(self, name, value, control=None, scale=1.0) -> None:
+        if control is not None and _ui.shows(control, getattr(self, name) / scale):
+            return                       # the slider echoing its own snapping, not a new input
         if not self._quiet:
             setattr(self, name, value)
 

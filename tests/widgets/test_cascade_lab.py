@@ -197,3 +197,15 @@ def test_save_restore_round_trip(lab):
     assert same(shown(other._price_lines), shown(lab._price_lines))
     assert not other.set_state_dict({**saved, "depth": -3.0})
     assert other.get_state_dict() == lab.get_state_dict() and other.problem
+
+
+def test_depth_slider_snapping_echo_does_not_change_the_scenario(lab, monkeypatch):
+    # 30x is off the log slider's 10**0.05 grid: the browser shows 31.6 and sends it back.
+    calls = []
+    monkeypatch.setattr("widgets.cascade_lab.cascade",
+                        lambda *a, **k: calls.append(1) or cascade(*a, **k))
+    before = lab.n_liquidated
+    lab._controls["depth"][0].set_state({"value": 10 ** 1.5})
+    assert lab.depth == 30.0 and lab.n_liquidated == before and not calls
+    lab._controls["depth"][0].set_state({"value": 10 ** 1.55})      # a real one-step move
+    assert lab.depth == pytest.approx(10 ** 1.55) and calls

@@ -145,3 +145,11 @@ def test_save_restore_round_trip(lab):
                                                                 lab.summary)
     assert not other.set_state_dict({**saved, "fund": -1.0})
     assert other.get_state_dict() == lab.get_state_dict() and other.problem
+
+
+def test_depth_slider_snapping_echo_does_not_change_the_scenario(lab):
+    before = (lab.depth, lab.bad_debt)
+    lab._controls["depth"][0].set_state({"value": 10 ** 1.5})      # browser's snapped 30x
+    assert (lab.depth, lab.bad_debt) == before
+    lab._controls["depth"][0].set_state({"value": 10 ** 1.55})
+    assert lab.depth == pytest.approx(10 ** 1.55) and lab.bad_debt != before[1]

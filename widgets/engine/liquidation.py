@@ -238,6 +238,8 @@ class LiquidationResult:
     penalty, bad_debt, notional_closed : ndarray, shape (n_accounts,)
         Quote currency paid into the fund, written off, and closed (gross).
     equity_before, equity_after : ndarray, shape (n_accounts,)
+        Account equity at the prices passed to :func:`liquidate` (not the market's own prices),
+        before and after the call.
     units_sold : ndarray, shape (n_assets,)
         Net units sold into the market by liquidations (negative: bought back, e.g. shorts).
     insurance_fund_before, insurance_fund : float
