@@ -1,0 +1,24 @@
+"""Lesson 6 exercise: the smallest insurance fund that leaves nothing to auto-deleveraging.
+
+Rebuilds the cascade of lesson 6's InsuranceFundLab with the engine alone (10,000
+``Book.random`` accounts, seed 0; the example market with 10**1.5 = 31.6x depth; -10 % on BTC,
+ETH and SOL), then replays its settlement for a grid of fund sizes with ``fund_coverage``.
+Run from the repository root.
+"""
+import numpy as np
+
+from widgets.engine import Book, Market, cascade, fund_coverage
+
+market = Market.example()
+book = Book.random(market, 10_000, seed=0)                 # the lab's default book
+deep = market.replace(depth=market.depth * 10 ** 1.5)      # the lesson's lab depth (31.6x)
+result = cascade(book, deep, {"BTC": -0.10, "ETH": -0.10, "SOL": -0.10})
+
+funds = np.arange(0.0, 40e6 + 1, 0.25e6)                   # $0 to $40 M in $0.25 M steps
+coverage = fund_coverage(result, funds)
+smallest_fund = funds[coverage.socialized == 0].min()
+exact = fund_coverage(result, 0.0).socialized[0]           # each fund dollar removes one ADL dollar
+
+print(f"smallest fund on the grid ${smallest_fund:,.0f}; exact ${exact:,.0f}")
+print(f"bad debt ${coverage.bad_debt:,.0f}; penalties ${coverage.penalties:,.0f}")
+print(f"penalties that arrive in time to pay bad debt ${coverage.bad_debt - exact:,.0f}")
