@@ -112,12 +112,15 @@ def figure(title: str, x_scale, y_scale, marks, x_label: str = "", y_label: str 
            height: str = "280px", y_format: str = "", x_format: str = "",
            legend: bool = False) -> Figure:
     """A figure with fixed scales (so axes never jump) and no animation while dragging."""
-    axes = [Axis(scale=x_scale, label=x_label, tick_format=x_format or None),
-            Axis(scale=y_scale, side="left", label=y_label,
-                 tick_format=y_format or None)]
+    # label_offset keeps axis titles clear of the tick labels (they overlapped at bqplot's
+    # default offset with money ticks like "$1.5M").
+    axes = [Axis(scale=x_scale, label=x_label, tick_format=x_format or None,
+                 label_offset="35px"),
+            Axis(scale=y_scale, side="left", label=y_label, tick_format=y_format or None,
+                 label_offset="58px")]
     return Figure(
         title=title, marks=marks, axes=axes, animation_duration=0,
-        fig_margin={"top": 40, "bottom": 45, "left": 70, "right": 20},
+        fig_margin={"top": 40, "bottom": 50, "left": 80, "right": 20},
         legend_location="top-right",
         layout=W.Layout(width=FULL_WIDTH, height=height, min_width="300px"))
 

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 import ipywidgets as W
 import numpy as np
 import traitlets as T
-from bqplot import Bars, ColorAxis, ColorScale, GridHeatMap, Label, Lines
+from bqplot import Bars, ColorScale, GridHeatMap, Label, Lines
 
 from . import _ui
 from .engine import (Account, Book, MarginInputError, Market, correlated_returns,
@@ -39,10 +39,10 @@ def _heatmap(assets) -> tuple:
         # Theme text with a halo in the theme's background: readable on every cell colour.
         font_style={"fill": "var(--jp-ui-font-color1)", "stroke": "var(--jp-layout-color1)",
                     "stroke-width": "3px", "paint-order": "stroke", "font-size": "13px"})
-    fig = _ui.figure("Correlation simulated", cols, rows, [mark])
-    fig.axes = [*fig.axes, ColorAxis(scale=colours, side="right",
-                                     label="correlation")]
-    fig.fig_margin = {"top": 40, "bottom": 45, "left": 60, "right": 70}
+    # The colour key is in the title (and every cell prints its number): bqplot's ColorAxis drew
+    # a zero-length bar with unreadable, theme-blind text in JupyterLab's dark theme.
+    fig = _ui.figure("Correlation simulated (blue −1 · grey 0 · orange +1)", cols, rows, [mark])
+    fig.fig_margin = {"top": 40, "bottom": 45, "left": 60, "right": 20}
     return fig, mark
 
 

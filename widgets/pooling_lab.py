@@ -110,8 +110,8 @@ class PoolingLab(_ui.Component):
         self._posted_slider.observe(self._on_posted, names="value")
         gross = float(sum(abs(float(v)) * P[market.index(a)] for a, v in positions.items()))
         H = _nice(max(top, 0.2 * gross))
-        figs = [self._health_fig("cross", "Cross margin: one pool", ["Whole account"], H),
-                self._health_fig("iso", "Isolated margin: one bucket per perp",
+        figs = [self._health_fig("cross", "Cross: one pool", ["Whole account"], H),
+                self._health_fig("iso", "Isolated: a bucket per perp",
                                  ["Pool (cash)", *market.assets], H),
                 self._money_fig("loss", "Collateral lost to liquidation", H),
                 self._money_fig("capital", "Collateral needed (initial margin) at these prices",
@@ -144,8 +144,8 @@ class PoolingLab(_ui.Component):
         self._marks[key] = (bars, text, -H, H)
         # The line is named in the axis label, not by a caption on the chart, which would sit
         # on top of the bars (unreadable contrast) whenever health is near 0.
-        return _ui.figure(title, xs, ys, [bars, line, text],
-                          y_label="health ($); dashed: liquidation at 0",
+        return _ui.figure(title, xs, ys, [bars, line, text], y_label="health ($)",
+                          x_label="dashed line: liquidation (health 0)",
                           y_format="$.2s", height="260px")
 
     def _money_fig(self, key, title, top):

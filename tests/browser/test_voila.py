@@ -1,0 +1,102 @@
+"""The app notebooks (``lessons/apps/*.ipynb``) as Voilà dashboards, in a real Chromium.
+
+One Voilà server per app, on 127.0.0.1 and a free port, serving the temporary copy of the app.
+For the light and the dark theme (``?theme=dark``, a fresh kernel each time):
+
+* every bqplot figure of the app is drawn (SVG marks with shapes);
+* no error or stderr output, no "Error displaying widget", no widget console error;
+* a slider works from the keyboard: arrow keys on the first slider handle of a chart component
+  change its chart and its ``[role=status]`` summary;
+* where the app has a Step button (or a Play widget), pressing it changes the chart;
+* all chart and widget text is readable (WCAG contrast >= 2; weaker than 3 is listed in
+  ``artifacts/voila-<app>-<theme>-contrast.txt``); a full-page screenshot is saved as
+  ``artifacts/voila-<app>-<theme>.png``.
+"""
+from __future__ import annotations
+
+import _lab
+import pytest
+
+pytestmark = pytest.mark.browser
+
+APPS = [p.name for p in _lab.app_notebooks()]
+
+
+def test_there_are_apps():
+    assert APPS, "no app notebooks in lessons/apps"
+
+
+def _errors(page, console: list[str]) -> list[str]:
+    page.evaluate(_lab.JS_LIB)
+    found = page.evaluate("""() => {
+        const out = [];
+        for (const e of document.querySelectorAll(
+                '[data-mime-type="application/vnd.jupyter.stderr"], ' +
+                '[data-mime-type="application/vnd.jupyter.error"]'))
+            out.push(`output: ${e.textContent.slice(0, 500)}`);
+        for (const e of document.querySelectorAll('pre.jp-RenderedText'))
+            if (e.textContent.startsWith('Javascript Error')) out.push(e.textContent);
+        return out.concat(__cml.widgetErrors());
+    }""")
+    bad = [m for m in console
+           if ("Execution error" in m or _lab._WIDGET_ERROR.search(m))
+           and not _lab._SVG_ATTRIBUTE_ERROR.match(m)]
+    return found + [f"console: {m}" for m in bad]
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_app_in_voila(app, chromium, lessons_copy, voila_home):
+    stem = app.removesuffix(".ipynb")
+    server = _lab.start_voila(lessons_copy / "apps" / app, voila_home,
+                              _lab.ARTIFACTS / f"voila-{stem}.log")
+    try:
+        for theme in ("light", "dark"):
+            context = chromium.new_context(viewport=_lab.VIEWPORT)
+            context.set_default_timeout(_lab.UI_TIMEOUT_MS)
+            page = context.new_page()
+            console: list[str] = []
+            page.on("console", lambda m: m.type == "error" and console.append(m.text))
+            page.on("pageerror", lambda exc: console.append(f"pageerror: {exc}"))
+            try:
+                _check_app(page, server, stem, theme, console)
+            finally:
+                context.close()
+    finally:
+        server.stop()
+
+
+def _check_app(page, server, stem: str, theme: str, console: list[str]) -> None:
+    where = f"voila {stem} ({theme})"
+    page.goto(f"{server.url}/?theme={theme}", wait_until="domcontentloaded",
+              timeout=_lab.KERNEL_TIMEOUT_MS)
+    page.wait_for_selector(".bqplot.figure", state="attached", timeout=_lab.KERNEL_TIMEOUT_MS)
+    light = "true" if theme == "light" else "false"
+    page.wait_for_function("(light) => document.body.dataset.jpThemeLight === light",
+                           arg=light, timeout=_lab.UI_TIMEOUT_MS)
+    expected = _lab.expected_figures(page, "voila")
+    assert expected >= 1, f"{where}: no bqplot figure among the app's widgets ({expected})"
+    assert _lab.wait_figures_drawn(page, expected) == [], f"{where}: charts not drawn"
+    assert _errors(page, console) == [], f"{where}: errors after loading"
+
+    slider = _lab.press_slider_keys(page)
+    assert slider is not None, f"{where}: no slider in a component with a chart"
+    info, before, after = slider
+    assert info["statuses"] > 0, f"{where}: the slider's component has no [role=status]"
+    assert after["svg"] != before["svg"] and after["status"] != before["status"]
+
+    step = _lab.press_step(page)
+    if step is not None:
+        assert step[1]["svg"] != step[0]["svg"]
+
+    assert _lab.wait_figures_drawn(page, expected) == [], f"{where}: charts blank after input"
+    assert _errors(page, console) == [], f"{where}: errors after interacting"
+
+    name = f"voila-{stem}-{theme}"
+    with _lab.tall_viewport(page):
+        assert _lab.wait_figures_drawn(page, expected) == [], f"{where}: charts blank"
+        page.screenshot(path=str(_lab.ARTIFACTS / f"{name}.png"), full_page=True)
+        unreadable = _lab.contrast_report(page, name)
+    assert not unreadable, (f"{where}: unreadable text (contrast < {_lab.MIN_CONTRAST}:1):\n"
+                            + "\n".join(unreadable))
+    print(f"\n{where}: {expected} figure(s); slider {info['label']!r}; "
+          f"step: {'yes' if step else '-'}")
