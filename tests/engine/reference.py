@@ -178,7 +178,9 @@ def reference_report(book, market, prices=None):
         wc, wl, pnl, mm, im, _ = pool_sums(acct, rules, P)
         available, requirement = wc + pnl, wl + mm
         pool_health = available - requirement
-        health = pool_health
+        # An isolated account's empty pool (no holdings, no cash) is not a part that can fail.
+        empty_pool = acct.isolated and acct.cash == 0 and all(x == 0 for x in acct.holdings)
+        health = math.inf if empty_pool else pool_health
         hf, mr = ratios(available, requirement)
         b_health, b_equity, b_req = [None] * rules.n, [None] * rules.n, [None] * rules.n
         for i in range(rules.n):
@@ -190,6 +192,8 @@ def reference_report(book, market, prices=None):
                 bhf, bmr = ratios(e, r)
                 hf = min(hf, bhf)
                 mr = max(mr, bmr)
+        if health == math.inf:                   # nothing at all: the empty pool's 0
+            health = pool_health
         row = dict(equity=account_equity(acct, P), weighted_collateral=wc,
                    weighted_liabilities=wl, perp_pnl=pnl, maintenance_requirement=mm,
                    initial_requirement=im, pool_health=pool_health,

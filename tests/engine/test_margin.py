@@ -605,3 +605,20 @@ def test_too_many_cells_is_refused():
     b = Book(holdings=np.ones((60_000, 1)))
     with pytest.raises(MarginInputError, match=r"n_scenarios x n_accounts.*1000 x 60000"):
         margin_report(b, m, prices=np.ones((1_000, 1)))
+
+
+def test_isolated_account_with_everything_posted_is_as_healthy_as_its_weakest_bucket():
+    # 30,000 cash split into buckets by initial margin (BTC 2 x 100,000 x 2.5 % = 5,000; ETH
+    # 50 x 4,000 x 4 % = 8,000; SOL 500 x 200 x 5 % = 5,000 -> shares 5/18, 8/18, 5/18).
+    # BTC bucket: 8,333.33 posted - 1.25 % x 200,000 = 5,833.33; SOL: 8,333.33 - 2.5 % x
+    # 100,000 = 5,833.33; ETH: 13,333.33 - 2 % x 200,000 = 9,333.33. The empty pool (no holdings,
+    # no cash) is not a part: health = 5,833.33, not the empty pool's 0.
+    from widgets.engine import isolated_twin
+    m = Market.example()
+    a = Account.from_positions(m, perps={"BTC": 2, "ETH": 50, "SOL": -500}, cash=30_000)
+    r = margin_report(isolated_twin(a, m), m)
+    assert r.health == pytest.approx(5_833.33, abs=0.01)
+    assert r.health_factor == pytest.approx(8_333.33 / 2_500, rel=1e-6) and not r.liquidatable
+    # An isolated account with nothing at all has health 0 and is not liquidatable.
+    empty = margin_report(Account([0.0] * 4, mode="isolated"), m)
+    assert empty.health == 0.0 and not empty.liquidatable

@@ -179,6 +179,7 @@ class Book:
     _stack: np.ndarray = field(init=False, repr=False)
     _entry_notional: np.ndarray = field(init=False, repr=False)
     _iso_rows: np.ndarray = field(init=False, repr=False)
+    _iso_pool_empty: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self):
         h = as_float_array("holdings", self.holdings)
@@ -253,6 +254,8 @@ class Book:
         set_("_stack", freeze(stack))
         set_("_entry_notional", freeze(np.einsum("ij,ij->i", cross_q, ep)))
         set_("_iso_rows", freeze(np.flatnonzero(isolated)))
+        iso_rows = self._iso_rows
+        set_("_iso_pool_empty", freeze(~(h[iso_rows] != 0).any(1) & (cash[iso_rows] == 0)))
 
     # -- shape and views -------------------------------------------------------------------
     @property

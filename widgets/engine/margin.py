@@ -114,7 +114,8 @@ class MarginReport:
     initial_requirement : the cross pool's sums (see module docstring). In isolated mode the
         pool holds only holdings and cash; the perps are in buckets.
     health, health_factor, margin_ratio : distance to liquidation in three conventions. For an
-        isolated-mode account these are the weakest of its pool and its buckets.
+        isolated-mode account these are the weakest of its pool and its buckets (an empty pool,
+        with no holdings and no cash, is not counted).
     pool_health : health of the cross pool alone.
     initial_health : like ``pool_health`` with initial instead of maintenance margin for perps
         (>= 0 means the pool could have opened these positions).
@@ -349,8 +350,12 @@ def margin_report(account_or_book, market: Market, prices=None) -> MarginReport:
         hf_b, mr_b = _ratios(b_eq, b_req)
         worst = _per_row((np.minimum, np.inf, b_eq - b_req), (np.minimum, np.inf, hf_b),
                          (np.maximum, 0.0, mr_b), rows=b_row, n_rows=iso.size)
+        # An empty pool (no holdings, no cash: everything posted to buckets) is not a part that
+        # can fail; counting its health of 0 would hide how far the buckets are from failing.
+        pool_part = np.where(book._iso_pool_empty, np.inf, pool_health[:, iso])
+        weakest = np.minimum(pool_part, worst[0])
         health = pool_health.copy()
-        health[:, iso] = np.minimum(pool_health[:, iso], worst[0])
+        health[:, iso] = np.where(np.isinf(weakest), pool_health[:, iso], weakest)
         hf[:, iso] = np.minimum(hf[:, iso], worst[1])
         mr[:, iso] = np.maximum(mr[:, iso], worst[2])
     liquidatable = health < 0
