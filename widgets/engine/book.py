@@ -33,20 +33,22 @@ MODES = ("cross", "isolated")
 
 
 def pool_stack(holdings, cross_perps, cash) -> np.ndarray:
-    """The price-independent matrix ``[h+, h-, q+, q-, cash+, cash-]``, shape (A, 4n + 2).
+    """The price-independent matrix ``[h+; h-; q+; q-; cash+; cash-]``, shape (4n + 2, A).
 
     Splitting positions into positive and negative parts once, at construction, turns every pool
     sum of a margin report (weighted collateral and liabilities, perp mark value, requirements)
     into one matrix product with a price-dependent weight matrix (see ``margin._weights``).
+    Accounts run along the rows' long axis: ``W.T @ stack`` with a (6, 4n + 2) left factor runs
+    several times faster in OpenBLAS than ``stack.T @ W`` with a tall, narrow left factor.
     """
     n = holdings.shape[1]
-    stack = np.empty((holdings.shape[0], 4 * n + 2))
-    np.maximum(holdings, 0.0, out=stack[:, 0:n])
-    np.maximum(-holdings, 0.0, out=stack[:, n:2 * n])
-    np.maximum(cross_perps, 0.0, out=stack[:, 2 * n:3 * n])
-    np.maximum(-cross_perps, 0.0, out=stack[:, 3 * n:4 * n])
-    np.maximum(cash, 0.0, out=stack[:, 4 * n])
-    np.maximum(-cash, 0.0, out=stack[:, 4 * n + 1])
+    stack = np.empty((4 * n + 2, holdings.shape[0]))
+    np.maximum(holdings.T, 0.0, out=stack[0:n])
+    np.maximum(-holdings.T, 0.0, out=stack[n:2 * n])
+    np.maximum(cross_perps.T, 0.0, out=stack[2 * n:3 * n])
+    np.maximum(-cross_perps.T, 0.0, out=stack[3 * n:4 * n])
+    np.maximum(cash, 0.0, out=stack[4 * n])
+    np.maximum(-cash, 0.0, out=stack[4 * n + 1])
     return stack
 
 

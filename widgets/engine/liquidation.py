@@ -78,7 +78,7 @@ class _State:
         """
         if rows.size:
             cq = self.cross_q(rows)
-            self.stack[rows] = pool_stack(self.h[rows], cq, self.cash[rows])
+            self.stack[:, rows] = pool_stack(self.h[rows], cq, self.cash[rows])
             self.entry_notional[rows] = np.einsum("ij,ij->i", cq, self.ep[rows])
 
     def failing(self, market: Market, P: np.ndarray):

@@ -51,7 +51,7 @@ _WC, _WL, _MARK, _MM, _IM, _VALUE = range(6)
 
 
 def _weights(market: Market, P: np.ndarray) -> np.ndarray:
-    """Weight matrix ``W`` (4n+2, S, 6) so ``book._stack @ W`` gives every pool sum at once."""
+    """Weight matrix ``W`` (4n+2, S, 6) so ``W.T @ book._stack`` gives every pool sum at once."""
     n = market.n_assets
     S = P.shape[0]
     W = np.zeros((4 * n + 2, S, 6))
@@ -74,11 +74,13 @@ def _weights(market: Market, P: np.ndarray) -> np.ndarray:
 def _pool_sums(stack: np.ndarray, market: Market, P: np.ndarray) -> np.ndarray:
     """Pool sums, shape (6, S, n_accounts); rows indexed by the ``_WC.._VALUE`` constants.
 
-    ``stack`` is a book's price-independent matrix ``[h+, h-, q+, q-, cash+, cash-]``.
+    ``stack`` is a book's price-independent matrix ``[h+; h-; q+; q-; cash+; cash-]``, shape
+    (4n + 2, n_accounts).
     """
-    W = _weights(market, P)
-    out = stack @ W.reshape(W.shape[0], -1)                 # (A, S*6): one BLAS call
-    return out.reshape(stack.shape[0], P.shape[0], 6).transpose(2, 1, 0)
+    W = _weights(market, P)                                 # (K, S, 6)
+    Wt = W.transpose(2, 1, 0).reshape(6 * P.shape[0], -1)   # (6*S, K), sums-major
+    out = Wt @ stack                                        # (6*S, A): one BLAS call
+    return out.reshape(6, P.shape[0], stack.shape[1])
 
 
 def _ratios(available, requirement):
