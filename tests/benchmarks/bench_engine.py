@@ -305,7 +305,7 @@ def bench_cascade(m: Market, n_acc: int, repeats: int, wait_s: float, res: dict)
     t_c, t_c_min = timeit(lambda: cascade(book, mc, shock), repeats)
     print(f"   rounds {out.n_rounds} (converged={out.converged}), accounts liquidated "
           f"{out.n_liquidated:,} of {n_acc:,}; by round {out.liquidated_by_round.tolist()}")
-    print(f"   final price change " + ", ".join(
+    print("   final price change " + ", ".join(
         f"{a} {c:+.1%}" for a, c in zip(mc.assets, out.price_change)))
     print(f"   cascade to fixed point                  {fmt_t(t_c)}   (min {fmt_t(t_c_min)})   "
           f"goal < {GOAL_CASCADE_MS:g} ms  {verdict(t_c * 1e3 < GOAL_CASCADE_MS)}")

@@ -321,7 +321,7 @@ def test_bad_cascade_inputs(kw, pattern):
 
 def test_bad_cascade_book():
     m, b = three_accounts()
-    with pytest.raises(MarginInputError, match=r"book must be a Book or an Account, got str"):
+    with pytest.raises(MarginInputError, match=r"book must be an Account or a Book, got str"):
         cascade("book", m, shock=-0.05)
     # An Account is a one-row book: 0.8 x 95 = 76 < 77, liquidated in round 1.
     one = cascade(Account([1.0], cash=-77.0), m, shock=-0.05)

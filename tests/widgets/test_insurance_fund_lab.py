@@ -5,7 +5,7 @@ import pytest
 
 import widgets.insurance_fund_lab as ifl
 from widgets import InsuranceFundLab
-from widgets.engine import Account, Book, Market, cascade
+from widgets.engine import Account, Book, cascade
 
 N = 2_000
 

@@ -419,3 +419,20 @@ class Book:
         return cls(holdings=holdings, perps=perps, entry_prices=entry,
                    mode=np.where(isolated, "isolated", "cross"), isolated_margin=iso_margin,
                    cash=cash)
+
+
+def as_book(account_or_book, market, field: str = "account_or_book") -> tuple:
+    """``(book, single)``: a :class:`Book` as it is, an :class:`Account` as a one-row book.
+
+    Checks that the book's columns match ``market``. ``single`` tells the caller to return
+    per-account results without the account axis.
+    """
+    if isinstance(account_or_book, Account):
+        book, single = account_or_book.to_book(), True
+    elif isinstance(account_or_book, Book):
+        book, single = account_or_book, False
+    else:
+        raise MarginInputError(f"{field} must be an Account or a Book, got "
+                               f"{type(account_or_book).__name__}")
+    book.check_market(market)
+    return book, single

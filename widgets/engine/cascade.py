@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validate import MarginInputError, check_size
-from .book import Account, Book
+from .book import Book, as_book
 from .liquidation import _liquidate_state, _settle, _State, check_close_factor, check_fund
 from .market import Market, shock_vector
 
@@ -214,11 +214,7 @@ def cascade(book: Book, market: Market, shock, impact: str = "linear", max_round
     >>> res.n_liquidated, res.prices_by_round.round(2)[:, 0].tolist()
     (2, [95.0, 90.25, 85.5])
     """
-    if isinstance(book, Account):
-        book = book.to_book()
-    if not isinstance(book, Book):
-        raise MarginInputError(f"book must be a Book or an Account, got {type(book).__name__}")
-    book.check_market(market)
+    book, _ = as_book(book, market, "book")
     if impact not in IMPACT_MODELS:
         raise MarginInputError(f"impact must be one of {list(IMPACT_MODELS)}, got {impact!r}")
     max_rounds = check_size("max_rounds", max_rounds, 1, 10_000)

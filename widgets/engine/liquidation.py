@@ -45,7 +45,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._validate import MarginInputError, as_float_array, check_range
-from .book import Book, pool_stack
+from .book import Book, as_book, pool_stack
 from .market import Market, resolve_prices
 from .margin import _WC, _WL, _MARK, _MM, _VALUE, _pool_sums
 
@@ -341,13 +341,7 @@ def liquidate(book: Book, market: Market, prices=None, close_factor: float = 1.0
     >>> float(res.penalty[0]), float(res.book.cash[0]), float(res.insurance_fund)
     (5000.0, 0.0, 5000.0)
     """
-    if not isinstance(book, Book):
-        from .book import Account
-        if isinstance(book, Account):
-            book = book.to_book()
-        else:
-            raise MarginInputError(f"book must be a Book or an Account, got {type(book).__name__}")
-    book.check_market(market)
+    book, _ = as_book(book, market, "book")
     P = resolve_prices(market, prices)
     if P.ndim != 1:
         raise MarginInputError(f"prices must have shape ({market.n_assets},), got shape {P.shape}")

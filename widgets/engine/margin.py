@@ -43,7 +43,7 @@ from functools import cached_property
 import numpy as np
 
 from ._validate import MAX_CELLS, MarginInputError
-from .book import Account, Book
+from .book import Book, as_book
 from .market import Market, resolve_prices
 
 # Columns of the per-pool sums produced by one matrix product (see ``_pool_sums``).
@@ -310,15 +310,7 @@ def margin_report(account_or_book, market: Market, prices=None) -> MarginReport:
     >>> round(float(r.margin_ratio), 4)
     1.0
     """
-    single = isinstance(account_or_book, Account)
-    if single:
-        book = account_or_book.to_book()
-    elif isinstance(account_or_book, Book):
-        book = account_or_book
-    else:
-        raise MarginInputError(
-            f"account_or_book must be an Account or a Book, got {type(account_or_book).__name__}")
-    book.check_market(market)
+    book, single = as_book(account_or_book, market)
     P = resolve_prices(market, prices)
     one_scenario = P.ndim == 1
     P2 = P[None, :] if one_scenario else P

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validate import MarginInputError, check_range
-from .book import Account, Book
+from .book import Account, Book, as_book
 from .liquidation import LiquidationResult, liquidate
 from .margin import MarginReport, margin_report
 from .market import Market, resolve_prices
@@ -178,15 +178,7 @@ def capital_required(account_or_book, market: Market, prices=None, mode=None):
     >>> capital_required(a, m, now), capital_required(a, m, now, mode="isolated")
     (6350.0, 13600.0)
     """
-    single = isinstance(account_or_book, Account)
-    if single:
-        book = account_or_book.to_book()
-    elif isinstance(account_or_book, Book):
-        book = account_or_book
-    else:
-        raise MarginInputError(
-            f"account_or_book must be an Account or a Book, got {type(account_or_book).__name__}")
-    book.check_market(market)
+    book, single = as_book(account_or_book, market)
     P = _one_row_prices(market, prices)
     if mode is None:
         iso = book.isolated

@@ -17,7 +17,7 @@ from ._validate import (
     check_range,
     check_size,
 )
-from .book import Account, Book
+from .book import as_book
 from .market import Market
 from .margin import margin_report
 
@@ -154,11 +154,7 @@ def liquidation_probability(account_or_book, market: Market, n_scenarios: int = 
     >>> liquidation_probability(safe, m, 10_000, seed=0)
     0.0
     """
-    book = account_or_book.to_book() if isinstance(account_or_book, Account) else account_or_book
-    if not isinstance(book, Book):
-        raise MarginInputError(
-            f"account_or_book must be an Account or a Book, got {type(account_or_book).__name__}")
-    book.check_market(market)
+    book, single = as_book(account_or_book, market)
     returns = correlated_returns(market, n_scenarios, horizon_days, seed)
     # Evaluate in chunks of scenarios so memory stays bounded for large books.
     chunk = max(1, min(returns.shape[0], 2_000_000 // max(book.n_accounts, 1), MAX_CELLS))
@@ -167,4 +163,4 @@ def liquidation_probability(account_or_book, market: Market, n_scenarios: int = 
         prices = market.prices * (1.0 + returns[start:start + chunk])
         hits += margin_report(book, market, prices=prices).liquidatable.sum(0)
     prob = hits / returns.shape[0]
-    return float(prob[0]) if isinstance(account_or_book, Account) else prob
+    return float(prob[0]) if single else prob
