@@ -51,23 +51,23 @@ _WC, _WL, _MARK, _MM, _IM, _VALUE = range(6)
 
 
 def _weights(market: Market, P: np.ndarray) -> np.ndarray:
-    """Weight matrix ``W`` (4n+2, S, 6) so ``W.T @ book._stack`` gives every pool sum at once."""
+    """Weight matrix ``W`` (6, S, 4n+2) so ``W.reshape(6 * S, -1) @ book._stack`` gives every
+    pool sum at once (built sums-major, so the product needs no transposed copy of ``W``)."""
     n = market.n_assets
     S = P.shape[0]
-    W = np.zeros((4 * n + 2, S, 6))
+    W = np.zeros((6, S, 4 * n + 2))
     h_pos, h_neg, q_pos, q_neg = (slice(k * n, (k + 1) * n) for k in range(4))
-    Pt = P.T  # (n, S)
-    W[h_pos, :, _WC] = Pt * market.asset_weight[:, None]
-    W[h_pos, :, _VALUE] = Pt
-    W[h_neg, :, _WL] = Pt * market.liability_weight[:, None]
-    W[h_neg, :, _VALUE] = -Pt
+    W[_WC, :, h_pos] = P * market.asset_weight
+    W[_VALUE, :, h_pos] = P
+    W[_WL, :, h_neg] = P * market.liability_weight
+    W[_VALUE, :, h_neg] = -P
     for sl, sign in ((q_pos, 1.0), (q_neg, -1.0)):
-        W[sl, :, _MARK] = sign * Pt
-        W[sl, :, _MM] = Pt * market.maintenance_margin[:, None]
-        W[sl, :, _IM] = Pt * market.initial_margin[:, None]
-    W[4 * n, :, [_WC, _VALUE]] = 1.0
-    W[4 * n + 1, :, _WL] = 1.0
-    W[4 * n + 1, :, _VALUE] = -1.0
+        W[_MARK, :, sl] = sign * P
+        W[_MM, :, sl] = P * market.maintenance_margin
+        W[_IM, :, sl] = P * market.initial_margin
+    W[[_WC, _VALUE], :, 4 * n] = 1.0
+    W[_WL, :, 4 * n + 1] = 1.0
+    W[_VALUE, :, 4 * n + 1] = -1.0
     return W
 
 
@@ -77,9 +77,12 @@ def _pool_sums(stack: np.ndarray, market: Market, P: np.ndarray) -> np.ndarray:
     ``stack`` is a book's price-independent matrix ``[h+; h-; q+; q-; cash+; cash-]``, shape
     (4n + 2, n_accounts).
     """
-    W = _weights(market, P)                                 # (K, S, 6)
-    Wt = W.transpose(2, 1, 0).reshape(6 * P.shape[0], -1)   # (6*S, K), sums-major
-    out = Wt @ stack                                        # (6*S, A): one BLAS call
+    W = _weights(market, P).reshape(6 * P.shape[0], -1)    # (6*S, K), sums-major
+    if P.shape[0] == 1:
+        # One scenario: hand BLAS the (6, K) factor column-major, as this product always has
+        # (the layout picks the BLAS kernel, and so the rounding of the sums).
+        W = np.asfortranarray(W)
+    out = W @ stack                                         # (6*S, A): one BLAS call
     return out.reshape(6, P.shape[0], stack.shape[1])
 
 
