@@ -49,21 +49,23 @@ def money(x: float, signed: bool = False) -> str:
     return f"{sign}${abs(x):,.0f}"
 
 
-def pct(x: float, digits: int = 1) -> str:
-    """``12.5%``; ``inf`` or ``n/a`` spelled out."""
+def _not_finite(x) -> str | None:
+    """``n/a`` for a missing value, ``∞`` / ``-∞`` for infinities, None for a number."""
     if x is None or np.isnan(x):
         return "n/a"
     if np.isinf(x):
         return "∞" if x > 0 else "-∞"
-    return f"{x:.{digits}%}"
+    return None
+
+
+def pct(x: float, digits: int = 1) -> str:
+    """``12.5%``; ``inf`` or ``n/a`` spelled out (no debt: a margin ratio of 0, HF of ∞)."""
+    return _not_finite(x) or f"{x:.{digits}%}"
 
 
 def ratio(x: float, digits: int = 2) -> str:
-    if x is None or np.isnan(x):
-        return "n/a"
-    if np.isinf(x):
-        return "∞" if x > 0 else "-∞"
-    return f"{x:.{digits}f}"
+    """``1.07``; ``inf`` or ``n/a`` spelled out."""
+    return _not_finite(x) or f"{x:.{digits}f}"
 
 
 def slider(description: str, value: float, min: float, max: float, step: float,
@@ -109,8 +111,7 @@ def problem_box() -> W.HTML:
 
 
 def figure(title: str, x_scale, y_scale, marks, x_label: str = "", y_label: str = "",
-           height: str = "280px", y_format: str = "", x_format: str = "",
-           legend: bool = False) -> Figure:
+           height: str = "280px", y_format: str = "", x_format: str = "") -> Figure:
     """A figure with fixed scales (so axes never jump) and no animation while dragging."""
     # label_offset keeps axis titles clear of the tick labels (they overlapped at bqplot's
     # default offset with money ticks like "$1.5M").

@@ -50,12 +50,11 @@ def _charts(market: Market, n_accounts: int) -> dict:
                               labels=["insurance fund", "bad debt so far", "socialized so far"],
                               display_legend=True, marker="circle", marker_size=16)}
     c["price_fig"] = _ui.figure("Price vs before the shock", x_sc, y_price, [c["price_lines"]],
-                                "round", "price change", y_format=".0%", legend=True)
+                                "round", "price change", y_format=".0%")
     c["liq_fig"] = _ui.figure(f"Accounts liquidated (of {n_accounts:,})", x_sc, y_liq,
-                              [c["bars"], c["cum_line"]], "round", "accounts", y_format=",.0f",
-                              legend=True)
+                              [c["bars"], c["cum_line"]], "round", "accounts", y_format=",.0f")
     c["money_fig"] = _ui.figure("Insurance fund and bad debt", x_sc, y_money, [c["money_lines"]],
-                                "round", "$ (log scale)", y_format="$.2s", legend=True)
+                                "round", "$ (log scale)", y_format="$.2s")
     return c
 
 

@@ -105,7 +105,7 @@ class InsuranceFundLab(_ui.Component):
         self._figure = _ui.figure("Who pays the bad debt, by fund size", x_sc, y_sc,
                                   [self._bars, self._marker],
                                   "insurance fund before the cascade ($M)", "share of bad debt",
-                                  y_format=".0%", legend=True)
+                                  y_format=".0%")
         # The stacked bars always reach 100 %: give the legend an opaque, theme-aware background.
         self._figure.legend_style = {"fill": "var(--jp-layout-color0)", "fill-opacity": 0.9}
         super().__init__(children=[*(c for c, _ in self._controls.values()), self._problem_box,
