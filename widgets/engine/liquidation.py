@@ -47,7 +47,7 @@ import numpy as np
 from ._validate import MarginInputError, as_float_array, check_range
 from .book import Book, as_book, pool_stack
 from .market import Market, resolve_prices
-from .margin import _WC, _WL, _MARK, _MM, _VALUE, _pool_sums
+from .margin import _WC, _WL, _MARK, _MM, _VALUE, _pool_sums, bucket_cells
 
 
 class _State:
@@ -93,11 +93,8 @@ class _State:
         pnl = sums[_MARK] - self.entry_notional
         pool_health = sums[_WC] + pnl - sums[_WL] - sums[_MM]
         cells = self.buckets = self.buckets[self.q.ravel()[self.buckets] != 0]
-        col = cells % self.q.shape[1]
-        q = self.q.ravel()[cells]
-        b_equity = self.m.ravel()[cells] + q * (P[col] - self.ep.ravel()[cells])
-        b_health = b_equity - np.abs(q) * P[col] * market.maintenance_margin[col]
-        fail = b_health < 0
+        b_equity, b_req, _ = bucket_cells(self.q, self.m, self.ep, cells, market, P)
+        fail = b_equity - b_req < 0
         bucket_failed = np.zeros(self.q.shape, dtype=bool)
         bucket_failed.ravel()[cells[fail]] = True
         return pool_health < 0, bucket_failed, sums, pnl, cells[fail], b_equity[fail]

@@ -195,7 +195,7 @@ class MarginReport:
     @cached_property
     def _full_buckets(self):
         # Built on first access only: (n_accounts, n_assets) arrays are the costly part.
-        return _bucket_arrays(self._book, self._market, self._prices, full=True)
+        return _bucket_arrays(self._book, self._market, self._prices)
 
     @cached_property
     def _full_bucket_health(self):
@@ -217,40 +217,48 @@ class MarginReport:
         return self._shape(self._full_buckets[2])
 
 
-def _bucket_arrays(book: Book, market: Market, P: np.ndarray, full: bool = False):
-    """Equity, requirement and health of isolated buckets, NaN where there is no bucket.
+def _bucket_arrays(book: Book, market: Market, P: np.ndarray):
+    """Equity, requirement and health of isolated buckets, shape (S, n_accounts, n_assets).
 
-    Shape (S, n_iso, n) over isolated rows, or (S, n_accounts, n) with ``full=True``.
+    NaN where there is no bucket (cross accounts, or no perp in that asset).
     """
-    rows = slice(None) if full else book._iso_rows
-    q = book.perps[rows]
-    mask = (q != 0) & book.isolated[rows][:, None]
+    q = book.perps
+    mask = (q != 0) & book.isolated[:, None]
     Ps = P[:, None, :]
-    equity = book.isolated_margin[rows] + q * (Ps - book.entry_prices[rows])
+    equity = book.isolated_margin + q * (Ps - book.entry_prices)
     req = np.abs(q) * Ps * market.maintenance_margin
     health = equity - req
     nan = np.nan
-    return (np.where(mask, equity, nan), np.where(mask, req, nan), np.where(mask, health, nan),
-            mask, q, Ps)
+    return np.where(mask, equity, nan), np.where(mask, req, nan), np.where(mask, health, nan)
+
+
+def bucket_cells(perps, isolated_margin, entry_prices, cells, market: Market, P: np.ndarray):
+    """Equity and maintenance requirement of the isolated buckets at flat ``cells``.
+
+    ``cells`` index the (n_accounts, n_assets) arrays in row-major order; ``P`` is (n_assets,) or
+    (S, n_assets), giving results of shape (n_cells,) or (S, n_cells). Same arithmetic as
+    :func:`_bucket_arrays`, on the open buckets only (the margin report's and the cascade's hot
+    path). Returns ``(equity, requirement, col)``.
+    """
+    col = cells % perps.shape[1]
+    q = perps.ravel()[cells]
+    Pc = P[..., col]
+    equity = isolated_margin.ravel()[cells] + q * (Pc - entry_prices.ravel()[cells])
+    return equity, np.abs(q) * Pc * market.maintenance_margin[col], col
 
 
 def _open_buckets(book: Book, market: Market, P: np.ndarray):
     """Equity and requirement of every open isolated bucket, one column per bucket.
 
     Returns ``(equity, requirement, row, col)``: arrays of shape (S, n_open) and the bucket's
-    row among ``book._iso_rows`` and asset column (row-major order). Same arithmetic as
-    :func:`_bucket_arrays`, on the open cells only.
+    row among ``book._iso_rows`` and asset column (row-major order).
     """
     n = book.n_assets
     iso = book._iso_rows
-    q_iso = book.perps.take(iso, axis=0).ravel()
-    k = np.flatnonzero(q_iso != 0)
-    row, col = np.divmod(k, n)
-    flat = iso[row] * n + col
-    q = q_iso[k]
-    Pc = P[:, col]
-    equity = book.isolated_margin.ravel()[flat] + q * (Pc - book.entry_prices.ravel()[flat])
-    requirement = np.abs(q) * Pc * market.maintenance_margin[col]
+    k = np.flatnonzero(book.perps.take(iso, axis=0).ravel() != 0)
+    row = k // n
+    equity, requirement, col = bucket_cells(book.perps, book.isolated_margin,
+                                            book.entry_prices, iso[row] * n + k % n, market, P)
     return equity, requirement, row, col
 
 
