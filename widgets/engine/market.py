@@ -134,6 +134,40 @@ class Market:
             raise MarginInputError(
                 f"asset must be one of {list(self.assets)}, got {asset!r}") from None
 
+    def maintenance_requirement(self, notional) -> np.ndarray:
+        """Perp maintenance margin in the quote currency for absolute notionals.
+
+        Parameters
+        ----------
+        notional : array_like, shape (..., n_assets)
+            Absolute position notional ``|q| x P`` per asset, >= 0 (the last axis is the asset).
+
+        Returns
+        -------
+        numpy.ndarray, same shape
+            ``notional x maintenance_margin`` (one rate per asset).
+
+        Examples
+        --------
+        >>> m = Market(["BTC", "ETH"], [100_000.0, 4_000.0], maintenance_margin=[0.004, 0.02])
+        >>> m.maintenance_requirement([50_000.0, 10_000.0]).tolist()
+        [200.0, 200.0]
+        """
+        return np.asarray(notional, dtype=float) * self.maintenance_margin
+
+    def initial_requirement(self, notional) -> np.ndarray:
+        """Perp initial margin in the quote currency for absolute notionals, shape (..., n_assets).
+
+        Same conventions as :meth:`maintenance_requirement`, with ``initial_margin``.
+
+        Examples
+        --------
+        >>> m = Market(["BTC"], [100_000.0], maintenance_margin=0.004, initial_margin=0.01)
+        >>> m.initial_requirement([50_000.0]).tolist()
+        [500.0]
+        """
+        return np.asarray(notional, dtype=float) * self.initial_margin
+
     def replace(self, **changes) -> "Market":
         """A new, re-validated market with some fields changed (``self`` is untouched)."""
         return dataclasses.replace(self, **changes)
