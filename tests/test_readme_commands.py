@@ -37,3 +37,16 @@ def test_readme_test_command_is_what_ci_runs():
     assert test_command in ci_lines, (
         f"README test command {test_command!r} is not a line of .ci/run"
     )
+
+
+def test_lesson_command_makes_its_venv_first_and_installs_the_apps():
+    """Copying the first line into any shell must not install into whatever env is active, and
+    must bring Voila for the dashboards the README then starts (a newcomer met both problems)."""
+    steps = [s.strip() for s in _quick_start_commands()[0].split("&&")]
+    assert steps[0].startswith("python -m venv "), steps
+    assert steps[1].startswith(". ") and steps[1].endswith("/bin/activate"), steps
+    install = next(s for s in steps if "pip install" in s)
+    assert steps.index(install) > 1 and '".[apps]"' in install, steps
+    pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    apps = re.search(r"^apps\s*=\s*\[(.*?)\]", pyproject, re.M | re.S)
+    assert apps and "voila" in apps.group(1), "the 'apps' extra must install voila"
