@@ -7,8 +7,8 @@ images). ``tools/refresh_checked_outputs.py`` regenerates exactly those.
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -58,24 +58,49 @@ def test_notebook_is_clean(path):
     )
 
 
-_CODE = re.compile(r"(```.*?```|`[^`\n]*`)", re.S)
-_BARE_CURRENCY = re.compile(r"(?<!\\\\)\$(?=[\d…])")
+def _load_currency_tool():
+    spec = importlib.util.spec_from_file_location("cml_currency", REPO / "tools" / "currency.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+currency = _load_currency_tool()
+MARKDOWN_FILES = NOTEBOOKS + sorted(LESSONS.glob("*.md"))
 
 
 @pytest.mark.parametrize(
-    "path", NOTEBOOKS, ids=[str(p.relative_to(REPO)) for p in NOTEBOOKS]
+    "path", MARKDOWN_FILES, ids=[str(p.relative_to(REPO)) for p in MARKDOWN_FILES]
 )
-def test_currency_dollars_are_escaped(path):
-    """JupyterLab typesets text between two ``$`` as maths: "$5,000 ... $3,000" turns garbled.
+def test_no_dollar_sign_for_money(path):
+    """Money is written with its unit after the amount ("1,375 USD"); ``$`` is for maths only.
 
-    Currency must be written ``\\\\$5,000`` in the source (tools/escape_dollars.py does it).
+    JupyterLab and Voilà hand ``$...$`` to MathJax and GitHub's preview to its own maths
+    renderer, and no escaping of a currency ``$`` renders the same in all three (the course
+    once showed "=3{,}536. With\\rho = 1$" and "pays $5,% \\times 95 = $4.75and"). So: no
+    escaped ``\\$``, no lone ``$``, and no ``$...$`` pair whose content reads like prose (a
+    currency dollar taken as a maths delimiter). ``tools/currency.py --fix`` rewrites escaped
+    amounts; code spans and fences are not checked.
     """
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    bad = []
-    for i, cell in enumerate(nb.get("cells", [])):
-        if cell.get("cell_type") != "markdown":
-            continue
-        plain = "".join(p for k, p in enumerate(_CODE.split(_source(cell))) if k % 2 == 0)
-        bad += [f"cell {i}: ...{plain[max(m.start() - 20, 0):m.start() + 10]}..."
-                for m in _BARE_CURRENCY.finditer(plain)]
-    assert not bad, f"unescaped currency $ (run tools/escape_dollars.py): {bad[:5]}"
+    bad = [f"{label}: {problem}" for label, text in currency.markdown_of(path)
+           for problem in currency.problems(text)]
+    assert not bad, "\n".join(bad[:10])
+
+
+def test_currency_check_catches_what_broke_before():
+    """The check itself: the broken texts seen in JupyterLab are flagged, good ones are not."""
+    broken = [
+        r"With $\rho = 1$ the deviations add up to \\$6,000 and \\$3{,}536$.",
+        r"A's sale at \\$95 pays \\$5\,\% \times 95 = \\$4.75$ and B's at \\$90.25",
+        "10 ETH at $10,000 of ETH at an 80 % threshold and $6,000 of debt",
+        "a fund of $25M",
+    ]
+    for text in broken:
+        assert currency.problems(text), text
+    good = [r"$s_p = \sqrt{1{,}500^2 + 2{,}000^2} \approx 2{,}500$ USD, and 1,375 USD",
+            r"$$ C = (1-\lambda)\,C + \lambda\,\mathbf{1} $$ and `print(f'${x}')`",
+            r"B survives while $0.8 \times \text{price} \ge 74$."]
+    for text in good:
+        assert currency.problems(text) == [], text
+    assert currency.fix(r"health \\$19,000, fund \\$25M, −\\$700, \\$30,000 of USDC") == (
+        "health 19,000 USD, fund 25M USD, −700 USD, 30,000 USDC")
