@@ -1,0 +1,154 @@
+"""Known-answer tests for widgets.engine.mechanics (arithmetic written out)."""
+import numpy as np
+import pytest
+
+from widgets.engine import Account, Book, Market, MarginInputError, cascade, liquidate
+from widgets.engine.mechanics import (adl_queue, liquidation_path, loan_to_value, ltv_frontier,
+                                      pareto_front, perp_notional, score_policy, stress_policy)
+
+ETH = Market(["ETH"], [2_000.0], asset_weight=0.825, liquidation_penalty=0.05)
+PAIR = Book.from_accounts([Account([5.0], cash=-9_000.0), Account([5.0], cash=-9_600.0)])
+
+
+def test_ltv_by_hand():
+    book = Book.from_accounts([Account([5.0], cash=-9_600.0), Account([0.0], cash=0.0),
+                               Account([0.0], cash=-10.0), Account([2.0], cash=1_000.0)])
+    ltv = loan_to_value(book, np.array([2_000.0]))
+    assert ltv[0] == pytest.approx(9_600 / 10_000)
+    assert np.isnan(ltv[1]) and np.isinf(ltv[2])
+    assert ltv[3] == 0.0                                   # no debt
+
+
+def test_frontier_is_one_minus_penalty():
+    assert ltv_frontier(PAIR, ETH).tolist() == pytest.approx([0.95, 0.95])
+    two = Market(["A", "B"], [10.0, 10.0], liquidation_penalty=[0.05, 0.15])
+    # 1 A and 3 B: value-weighted penalty (10 x 0.05 + 30 x 0.15) / 40 = 0.125
+    b = Book.from_accounts([Account([1.0, 3.0], cash=-20.0)])
+    assert ltv_frontier(b, two)[0] == pytest.approx(0.875)
+
+
+def test_path_spiral_by_hand():
+    path = liquidation_path(PAIR, ETH, close_factor=0.5, calls=4)
+    # A: 9,000 -> sell 2.5 ETH (5,000), penalty 250, repay 4,750 -> debt 4,250 on 5,000: 0.85;
+    #    call 2: 0.825 x 5,000 = 4,125 < 4,250 -> sell 2,500, penalty 125, repay 2,375 -> 1,875
+    #    on 2,500 = 0.75 (HF 0.825 x 2,500 / 1,875 = 1.10): healthy, calls 3-4 do nothing.
+    # B: LTV' = 2 LTV - 0.95: 0.96 -> 0.97 -> 0.99; equity 400 -> 150 -> 25 (penalties 250, 125);
+    #    call 3: penalty due 62.50 > equity 25 -> capped: 625 / 625 = 1.00, equity 0.
+    np.testing.assert_allclose(path.ltv[:, 0], [0.90, 0.85, 0.75, 0.75, 0.75])
+    np.testing.assert_allclose(path.ltv[:4, 1], [0.96, 0.97, 0.99, 1.00])
+    np.testing.assert_allclose(path.equity[:4, 1], [400.0, 150.0, 25.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose(path.penalty[:3, 1], [250.0, 125.0, 25.0])
+    np.testing.assert_allclose(path.health_factor[2, 0], 1.10)
+    assert path.liquidated[:, 0].tolist() == [True, True, False, False]
+    assert path.last_call().tolist() == [2, 4]
+    assert path.bad_debt.sum() == 0.0
+    # the direct calls agree
+    r1 = liquidate(PAIR, ETH, close_factor=0.5)
+    np.testing.assert_allclose(path.equity[1], r1.equity_after)
+    assert path.ltv.shape == (5, 2) and path.n_calls == 4
+
+
+def test_path_below_frontier_falls_above_rises():
+    debts = [9_000, 9_400, 9_500, 9_600, 9_800]
+    book = Book.from_accounts([Account([5.0], cash=-d) for d in debts])
+    path = liquidation_path(book, ETH, close_factor=0.5, calls=1)
+    start, after = path.ltv[0], path.ltv[1]
+    below, above = start < path.frontier, start > path.frontier
+    assert np.all(after[below] < start[below]) and np.all(after[above] > start[above])
+    assert after[2] == pytest.approx(0.95)                   # on the frontier: unchanged
+
+
+def test_path_bad_input():
+    with pytest.raises(MarginInputError, match="calls"):
+        liquidation_path(PAIR, ETH, calls=0)
+    with pytest.raises(MarginInputError, match="close_factor"):
+        liquidation_path(PAIR, ETH, close_factor=1.5)
+
+
+X = Market(["X"], [100.0], maintenance_margin=0.03, initial_margin=0.05)
+SHORTS = Book.from_accounts([Account([0.0], perps=[-1.0], entry_prices=[ep], cash=cash)
+                             for ep, cash in ((180.0, 250.0), (105.0, 45.0), (101.0, 19.0))])
+
+
+def test_adl_ranks_by_hand():
+    q = adl_queue(SHORTS, X, "X", "short")
+    # hedge: PnL 80/180, equity 250 + 80 = 330, leverage 100/330
+    assert q.rank[0] == pytest.approx(80 / 180 * 100 / 330)
+    assert q.rank[1] == pytest.approx(5 / 105 * 100 / 50)
+    assert q.rank[2] == pytest.approx(1 / 101 * 100 / 20)
+    assert q.order.tolist() == [0, 1, 2]
+    assert q.closed_units.sum() == 0 and q.given_up.sum() == 0
+
+
+def test_adl_assignment_by_hand():
+    q = adl_queue(SHORTS, X, "X", "short", quantity=2.5, bankruptcy_price=103.0)
+    assert q.closed_units.tolist() == [1.0, 1.0, 0.5]
+    assert q.given_up.tolist() == pytest.approx([3.0, 3.0, 1.5])
+    q = adl_queue(SHORTS, X, "X", "short", quantity=4.0, bankruptcy_price=103.0)
+    assert q.unfilled == pytest.approx(1.0)
+
+
+def test_adl_dydx_example():
+    """dYdX: B short 500 bankrupt at 1.20 with the mark at 2; A long 500 gives up 400."""
+    abc = Market(["ABC"], [1.0], asset_weight=1.0, liability_weight=1.0,
+                 maintenance_margin=0.03, initial_margin=0.05, liquidation_penalty=0.015)
+    a = Account([0.0], perps=[500.0], entry_prices=[1.0], cash=100.0)
+    q = adl_queue(a, abc, "ABC", "long", quantity=500.0, bankruptcy_price=1.2, prices=[2.0])
+    assert q.given_up.tolist() == pytest.approx([400.0])
+    assert q.pnl[0] - q.given_up[0] == pytest.approx(100.0)       # A keeps $100
+    # the engine's socialized loss for B is the same $400
+    b = Account([0.0], perps=[-500.0], entry_prices=[1.0], cash=100.0)
+    assert liquidate(b, abc, prices=[2.0]).socialized_loss == pytest.approx(q.given_up.sum())
+
+
+def test_adl_excludes_losers_wrong_side_and_isolated_uses_bucket():
+    book = Book.from_accounts([
+        Account([0.0], perps=[-1.0], entry_prices=[90.0], cash=50.0),     # short at a loss
+        Account([0.0], perps=[2.0], entry_prices=[50.0], cash=10.0),      # long: other side
+        Account([0.0], perps=[-1.0], entry_prices=[120.0], mode="isolated",
+                isolated_margin=[10.0], cash=1_000.0)])                  # bucket 10 + 20 = 30
+    q = adl_queue(book, X, "X", "short")
+    assert q.order.tolist() == [2]
+    assert np.isnan(q.rank[:2]).all()
+    assert q.leverage[2] == pytest.approx(100 / 30)
+    assert q.rank[2] == pytest.approx(20 / 120 * 100 / 30)
+
+
+@pytest.mark.parametrize("kw, words", [({"side": "flat"}, "side"),
+                                       ({"asset": "Y"}, "asset"),
+                                       ({"quantity": 1.0}, "bankruptcy_price"),
+                                       ({"quantity": -1.0}, "quantity")])
+def test_adl_bad_input(kw, words):
+    args = {"asset": "X", "side": "short", **kw}
+    with pytest.raises(MarginInputError, match=words):
+        adl_queue(SHORTS, X, **args)
+
+
+def test_pareto_front_by_hand():
+    assert pareto_front([1.0, 0.5, 0.5, 0.3], [180.0, 60.0, 90.0, 60.0]).tolist() == \
+        [True, True, False, False]
+    assert pareto_front([0.5, 0.5], [60.0, 60.0]).tolist() == [True, True]
+    with pytest.raises(MarginInputError):
+        pareto_front([1.0], [1.0, 2.0])
+
+
+def test_score_policy_equals_direct_calls():
+    m = Market.example()
+    shock = {"BTC": -0.2, "ETH": -0.25, "SOL": -0.3}
+    today = Book.random(m, 800, seed=3)
+    base = float((np.abs(today.perps) @ m.prices).sum())
+    assert perp_notional(today, m) == pytest.approx(base)
+    tight = m.replace(initial_margin=m.initial_margin * 2)
+    s = score_policy(tight, shock, base, n_accounts=800, seed=3)
+    adapted = Book.random(tight, 800, seed=3)
+    res = cascade(adapted, tight, shock)
+    assert s.bad_debt == pytest.approx(res.bad_debt)
+    assert s.fund_needed == pytest.approx(res.socialized_loss)
+    assert s.n_liquidated == res.n_liquidated
+    assert s.capital_efficiency == pytest.approx((np.abs(adapted.perps) @ tight.prices).sum() / base)
+    assert s.capital_efficiency < 0.75                           # halved leverage, less notional
+    b, r = stress_policy(tight, shock, 800, 3)
+    assert np.array_equal(b.perps, adapted.perps) and r.bad_debt == pytest.approx(res.bad_debt)
+    assert s.line("x2").startswith("x2 ")
+    with pytest.raises(MarginInputError, match="baseline_notional"):
+        score_policy(m, shock, 0.0, n_accounts=100)
