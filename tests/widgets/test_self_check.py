@@ -42,11 +42,13 @@ def test_choice_correct_then_wrong_feedback_names_misconception():
     assert q.feedback_text.startswith("✓ Correct")
     q._input.value = "Yes"
     assert q.correct is None and q.feedback_text == ""       # a new answer is unchecked
-    assert q.check() is False
+    assert q.check() is False                                # first wrong check: a nudge only
+    assert q.feedback_text.startswith("✗ Not yet:") and MISREAD not in q.feedback_text
+    assert q.check() is False                                # second: names the misconception
     assert q.feedback_text == f"✗ Not quite: {MISREAD}"
     assert 'role="status"' in q._feedback_box.value
     assert "above 1 means safe" in q._feedback_box.value
-    assert q.attempts == 2
+    assert q.attempts == 3 and q.wrong_attempts == 2
 
 
 def test_answer_recomputed_at_check_time_after_state_changes():
@@ -61,32 +63,36 @@ def test_answer_recomputed_at_check_time_after_state_changes():
     assert q.check() is True and q.attempts == 3
 
 
-def test_numeric_tolerance_and_directional_hints():
+def test_numeric_tolerance_and_progressive_hints():
     panel = ShockPanel()
     hints = {"high": HAIRCUT, "low": "Too pessimistic: the debt has weight 1, not 1.1."}
-    q = _hf_question(panel, hints=hints, tolerance=0.01, unit="x")
+    q = _hf_question(panel, hints=hints, tolerance=0.01, unit="x",
+                     nudge="recompute the weighted collateral.")
     hf = float(_report(panel).health_factor)
     assert hf == pytest.approx(1.2)
-    q.response = hf * 1.009                                  # inside 1 %
-    assert q.check() is True and "1.2 x" in q.feedback_text
     q.response = 4_000 / 3_000                               # haircut forgotten: too high
-    assert q.check() is False and q.feedback_text == f"✗ Too high: {HAIRCUT}"
+    assert q.check() is False and q.feedback_text == "✗ Not yet: recompute the weighted collateral."
+    assert q.check() is False and q.feedback_text == f"✗ Too high: {HAIRCUT}"   # then direction
     q.response = hf * 0.985                                  # 1.5 % low: outside tolerance
     assert q.check() is False and q.feedback_text.startswith("✗ Too low: Too pessimistic")
+    q.response = hf * 1.009                                  # inside 1 %
+    assert q.check() is True and "1.2 x" in q.feedback_text
     panel.shock = {**panel.shock, "ETH": -0.2}
     q.response = 0.96
-    assert q.check() is True and q.attempts == 4
+    assert q.check() is True and q.attempts == 5 and q.wrong_attempts == 3
 
 
-def test_numeric_default_hint_and_unchanged_box_value():
+def test_numeric_default_nudge_then_default_hint():
     panel = ShockPanel()
     q = _hf_question(panel, unit="x")
     q.response = 2.0
+    assert q.check() is False
+    assert q.feedback_text == "✗ Not yet: 2 x is too high. Check your working and try again."
     assert q.check() is False and q.feedback_text == "✗ Too high: 2 x is too high. Try again."
     q2 = _hf_question(panel)
     assert q2.response is None
     assert q2.check() is False                               # takes the shown 0 from the box
-    assert q2.response == 0.0 and q2.feedback_text.startswith("✗ Too low")
+    assert q2.response == 0.0 and "too low" in q2.feedback_text
 
 
 def test_answer_raising_margin_input_error_shows_message_not_traceback():
@@ -125,9 +131,18 @@ def test_bad_response_from_code_shows_message_and_keeps_last_good():
     assert n.response == 1.25 and n.problem == ""
 
 
-def test_explanation_toggle_evaluates_live_text():
+def test_explanation_is_locked_until_a_right_answer():
     panel = ShockPanel()
     q = _liquidation_question(panel)
+    assert q._toggle.disabled and not q.unlocked
+    q._toggle.value = True                                   # forced open from code: refused
+    assert q._toggle.value is False and q._explain_box.layout.display == "none"
+    assert q._explain_box.value == ""                        # nothing sent to the page either
+    q.response = "Yes"
+    q.check()
+    assert q._toggle.disabled and q._explain_box.value == ""  # a wrong answer keeps it locked
+    q.response = "No"
+    assert q.check() is True and q.unlocked and not q._toggle.disabled
     q._toggle.value = True
     assert "HF is 1.20" in q._explain_box.value and q._explain_box.layout.display == ""
     assert q._toggle.description == "Hide explanation"
@@ -137,6 +152,44 @@ def test_explanation_toggle_evaluates_live_text():
     assert "HF is 0.96" in q._explain_box.value
     q._toggle.value = False
     assert q._explain_box.layout.display == "none"
+
+
+def test_give_up_is_offered_after_two_wrong_checks_and_shows_the_answer():
+    q = _liquidation_question(ShockPanel())
+    assert q._give_up.layout.display == "none"
+    q.give_up()                                              # too early: refused, still locked
+    assert not q.unlocked and not q.gave_up and "more time" in q.feedback_text
+    q.response = "Yes"
+    q.check()
+    assert q._give_up.layout.display == "none"               # one wrong check is not enough
+    q.check()
+    assert q._give_up.layout.display == ""                   # two: "I give up, show me"
+    assert q._give_up.description == "I give up, show me"
+    q._give_up.click()
+    assert q.gave_up and q.unlocked and q.correct is None
+    assert q.feedback_text == "The answer: No."
+    assert q._toggle.value is True and "HF is 1.20" in q._explain_box.value
+    assert q._give_up.layout.display == "none"
+
+
+def test_numeric_give_up_names_the_number_with_its_unit():
+    q = _hf_question(ShockPanel(), unit="x")
+    q.response = 3.0
+    q.check(), q.check()
+    q.give_up()
+    assert q.feedback_text == "The answer: 1.2 x."
+
+
+def test_controls_are_laid_out_to_be_read_and_clicked():
+    q = _liquidation_question(ShockPanel())
+    for button in (q._check, q._toggle, q._give_up):        # labels are never cut
+        assert button.layout.width == "auto" and button.layout.min_width == "max-content"
+    assert q._toggle.description == "Show explanation"
+    assert "cml-choices" in q._input._dom_classes and q._input.description == ""
+    css = q.children[0].value
+    for rule in ("height: auto", "white-space: normal", "cursor: pointer"):
+        assert rule in css                                   # one option per line, wrapping
+    assert q.children[0].layout.display == "none" and "<style>" in css
 
 
 def test_bad_configuration_is_refused_at_construction():
@@ -152,6 +205,7 @@ def test_infinite_answer_and_state_round_trip():
     q = SelfCheck("HF with no debt?", answer=lambda: math.inf)
     q.response = 1e9
     assert q.check() is False and "too low" in q.feedback_text.lower()
+    assert q.check() is False and q.feedback_text.startswith("✗ Too low")
     assert q.get_state_dict() == {"response": 1e9}
     other = SelfCheck("HF with no debt?", answer=lambda: math.inf)
     assert other.set_state_dict(q.get_state_dict()) and other._input.value == 1e9
