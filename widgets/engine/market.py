@@ -52,6 +52,29 @@ class Market:
     depth : array_like, shape (n_assets,), default 1e7
         Market depth in quote notional, > 0: a net sale of ``depth`` (valued at ``prices``)
         moves the price by 100 % under the linear impact model (see :mod:`.cascade`).
+    init_asset_weight, init_liability_weight : array_like, shape (n_assets,), optional
+        Spot weights for *initial* (init) health, which decides whether a new borrow, position
+        or withdrawal is allowed (Mango v4 init weights; Aave's LTV). Default: the maintenance
+        weights (``asset_weight``, ``liability_weight``). Must be at least as strict:
+        ``init_asset_weight <= asset_weight`` and ``init_liability_weight >= liability_weight``.
+    brackets : dict, optional
+        Per-asset perp margin brackets (tiers) by position notional, ``{asset: table}``; assets
+        not named keep their single ``maintenance_margin`` / ``initial_margin`` rate. A table is
+        a mapping with
+
+        * ``floor``: notional floors in the quote currency, first 0, strictly increasing;
+        * ``maintenance``: maintenance rate of each bracket, in [0, 1], non-decreasing;
+        * ``initial``: initial rate of each bracket, ``maintenance <= initial <= 1``;
+        * ``amount`` (optional): maintenance amount of each bracket (Binance ``cum``,
+          Hyperliquid "maintenance deduction"). Derived when omitted, checked when given:
+          ``amount[0] = 0``, ``amount[k] = amount[k-1] + floor[k] x (mm[k] - mm[k-1])``,
+          which makes the requirement continuous at every floor.
+
+        A position of notional ``N`` in bracket ``k`` (``floor[k] <= N < floor[k+1]``) needs
+        ``N x maintenance[k] - amount[k]`` of maintenance margin and ``N x initial[k]`` of
+        initial margin (``N / leverage`` at the bracket's max leverage, so the initial
+        requirement steps up at a floor). For a bracketed asset the ``maintenance_margin`` and
+        ``initial_margin`` fields hold the first bracket's rates.
 
     A scalar for a per-asset field applies to every asset.
 
@@ -70,6 +93,16 @@ class Market:
     Traceback (most recent call last):
     ...
     widgets.engine._validate.MarginInputError: prices[ETH] must be in (0.0, inf), got -5.0
+
+    Binance's BTCUSDT brackets (first three; the amounts 0, 50, 1,300 are derived):
+
+    >>> b = {"BTC": {"floor": [0, 50_000, 250_000], "maintenance": [0.004, 0.005, 0.01],
+    ...              "initial": [0.008, 0.01, 0.02]}}
+    >>> m = Market(["BTC"], [50_000.0], brackets=b)
+    >>> m.bracket_table("BTC")["amount"]
+    (0.0, 50.0, 1300.0)
+    >>> m.maintenance_requirement([264_000.0]).tolist()   # 264,000 x 1 % - 1,300
+    [1340.0]
     """
 
     assets: tuple
@@ -82,7 +115,18 @@ class Market:
     volatility: np.ndarray = 0.04
     correlation: np.ndarray = None
     depth: np.ndarray = 1e7
+    init_asset_weight: np.ndarray = None
+    init_liability_weight: np.ndarray = None
+    brackets: dict = None
     _index: dict = field(init=False, repr=False)
+    # Bracket tables as (n_assets, K) arrays, padded with floor = inf; a single-rate asset is one
+    # bracket [0, inf) with amount 0. ``_tiered`` marks assets with more than one bracket.
+    _br_floor: np.ndarray = field(init=False, repr=False)
+    _br_mm: np.ndarray = field(init=False, repr=False)
+    _br_im: np.ndarray = field(init=False, repr=False)
+    _br_amount: np.ndarray = field(init=False, repr=False)
+    _tiered: np.ndarray = field(init=False, repr=False)
+    _init_given: tuple = field(init=False, repr=False)   # which init weights were given
 
     def __post_init__(self):
         assets = tuple(self.assets) if not isinstance(self.assets, str) else None
@@ -96,6 +140,10 @@ class Market:
             raise MarginInputError(f"assets must be unique, got {dup!r} twice")
         n = len(assets)
         vals = {f: as_float_array(f, getattr(self, f), (n,), assets) for f in _PER_ASSET}
+        tables = _check_brackets(self.brackets, assets)
+        for i, t in tables.items():     # a bracketed asset's single rates are its first bracket's
+            vals["maintenance_margin"][i] = t["maintenance"][0]
+            vals["initial_margin"][i] = t["initial"][0]
         check_range("prices", vals["prices"], 0.0, None, low_open=True, names=assets)
         check_range("asset_weight", vals["asset_weight"], 0.0, 1.0, names=assets)
         check_range("liability_weight", vals["liability_weight"], 1.0, None, names=assets)
@@ -107,6 +155,24 @@ class Market:
             raise MarginInputError(
                 f"initial_margin[{assets[i]}] must be >= maintenance_margin "
                 f"({float(vals['maintenance_margin'][i])}), got {float(vals['initial_margin'][i])}")
+        init_given = (self.init_asset_weight is not None, self.init_liability_weight is not None)
+        for init_f, maint_f in (("init_asset_weight", "asset_weight"),
+                                ("init_liability_weight", "liability_weight")):
+            given = getattr(self, init_f)
+            vals[init_f] = (vals[maint_f].copy() if given is None
+                            else as_float_array(init_f, given, (n,), assets))
+        check_range("init_asset_weight", vals["init_asset_weight"], 0.0, 1.0, names=assets)
+        check_range("init_liability_weight", vals["init_liability_weight"], 1.0, None,
+                    names=assets)
+        for init_f, maint_f, worse in (("init_asset_weight", "asset_weight", np.greater),
+                                       ("init_liability_weight", "liability_weight", np.less)):
+            bad = worse(vals[init_f], vals[maint_f])
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                rel = "<=" if worse is np.greater else ">="
+                raise MarginInputError(
+                    f"{init_f}[{assets[i]}] must be {rel} {maint_f} "
+                    f"({float(vals[maint_f][i])}), got {float(vals[init_f][i])}")
         check_range("liquidation_penalty", vals["liquidation_penalty"], 0.0, 1.0, names=assets)
         check_range("volatility", vals["volatility"], 0.0, None, names=assets)
         check_range("depth", vals["depth"], 0.0, None, low_open=True, names=assets)
@@ -121,6 +187,25 @@ class Market:
             object.__setattr__(self, f, freeze(arr))
         object.__setattr__(self, "correlation", freeze(corr.copy()))
         object.__setattr__(self, "_index", {a: i for i, a in enumerate(assets)})
+        K = max([len(t["floor"]) for t in tables.values()] + [1])
+        floor = np.full((n, K), np.inf)
+        floor[:, 0] = 0.0
+        mm = np.repeat(vals["maintenance_margin"][:, None], K, axis=1)
+        im = np.repeat(vals["initial_margin"][:, None], K, axis=1)
+        amount = np.zeros((n, K))
+        for i, t in tables.items():
+            k = len(t["floor"])
+            floor[i, :k], mm[i, :k], im[i, :k], amount[i, :k] = (
+                t["floor"], t["maintenance"], t["initial"], t["amount"])
+            mm[i, k:], im[i, k:], amount[i, k:] = mm[i, k - 1], im[i, k - 1], amount[i, k - 1]
+        tiered = np.isfinite(floor[:, 1]) if K > 1 else np.zeros(n, dtype=bool)
+        object.__setattr__(self, "brackets", {assets[i]: {k: tuple(float(x) for x in v)
+                                                          for k, v in t.items()}
+                                              for i, t in sorted(tables.items())} or None)
+        object.__setattr__(self, "_init_given", init_given)
+        for name, arr in (("_br_floor", floor), ("_br_mm", mm), ("_br_im", im),
+                          ("_br_amount", amount), ("_tiered", tiered)):
+            object.__setattr__(self, name, freeze(arr))
 
     @property
     def n_assets(self) -> int:
@@ -134,6 +219,29 @@ class Market:
             raise MarginInputError(
                 f"asset must be one of {list(self.assets)}, got {asset!r}") from None
 
+    @property
+    def has_brackets(self) -> bool:
+        """True when some asset has more than one margin bracket."""
+        return bool(self._tiered.any())
+
+    def bracket_table(self, asset: str) -> dict:
+        """The bracket table of ``asset``: ``floor``, ``maintenance``, ``initial``, ``amount``.
+
+        A single-rate asset is one bracket from 0 with amount 0.
+
+        Examples
+        --------
+        >>> Market(["ETH"], [4_000.0], maintenance_margin=0.02, initial_margin=0.04
+        ...        ).bracket_table("ETH")
+        {'floor': (0.0,), 'maintenance': (0.02,), 'initial': (0.04,), 'amount': (0.0,)}
+        """
+        i = self.index(asset)
+        k = int(np.isfinite(self._br_floor[i]).sum())
+        return {"floor": tuple(self._br_floor[i, :k].tolist()),
+                "maintenance": tuple(self._br_mm[i, :k].tolist()),
+                "initial": tuple(self._br_im[i, :k].tolist()),
+                "amount": tuple(self._br_amount[i, :k].tolist())}
+
     def maintenance_requirement(self, notional) -> np.ndarray:
         """Perp maintenance margin in the quote currency for absolute notionals.
 
@@ -145,7 +253,13 @@ class Market:
         Returns
         -------
         numpy.ndarray, same shape
-            ``notional x maintenance_margin`` (one rate per asset).
+            ``N x maintenance[k] - amount[k]`` with ``k`` the bracket of ``N`` (one bracket,
+            amount 0, for a single-rate asset: ``N x maintenance_margin``).
+
+        References
+        ----------
+        Binance "How to calculate liquidation price of USDⓈ-M contracts" (maintenance amount
+        ``cum``); Hyperliquid docs "Margin tiers" (maintenance deduction).
 
         Examples
         --------
@@ -153,12 +267,17 @@ class Market:
         >>> m.maintenance_requirement([50_000.0, 10_000.0]).tolist()
         [200.0, 200.0]
         """
-        return np.asarray(notional, dtype=float) * self.maintenance_margin
+        N = np.asarray(notional, dtype=float)
+        if not self.has_brackets:
+            return N * self.maintenance_margin
+        return self.requirement_cells(N, np.arange(self.n_assets), "maintenance")
 
     def initial_requirement(self, notional) -> np.ndarray:
         """Perp initial margin in the quote currency for absolute notionals, shape (..., n_assets).
 
-        Same conventions as :meth:`maintenance_requirement`, with ``initial_margin``.
+        ``N x initial[k]`` with ``k`` the bracket of ``N`` (``N / max leverage`` of the bracket;
+        no amount, so it steps up at a bracket floor). Same conventions as
+        :meth:`maintenance_requirement`.
 
         Examples
         --------
@@ -166,10 +285,49 @@ class Market:
         >>> m.initial_requirement([50_000.0]).tolist()
         [500.0]
         """
-        return np.asarray(notional, dtype=float) * self.initial_margin
+        N = np.asarray(notional, dtype=float)
+        if not self.has_brackets:
+            return N * self.initial_margin
+        return self.requirement_cells(N, np.arange(self.n_assets), "initial")
+
+    def bracket_index(self, notional, cols) -> np.ndarray:
+        """Bracket of each notional: ``k`` with ``floor[col, k] <= N < floor[col, k+1]``.
+
+        ``notional`` has shape (..., n_cells) and ``cols`` (n_cells,) gives each cell's asset.
+        One pass per bracket (not per account).
+        """
+        N = np.asarray(notional, dtype=float)
+        k = np.zeros(N.shape, dtype=np.intp)
+        for j in range(1, self._br_floor.shape[1]):
+            k += N >= self._br_floor[cols, j]
+        return k
+
+    def requirement_cells(self, notional, cols, kind: str = "maintenance") -> np.ndarray:
+        """Requirement of cells ``notional`` (..., n_cells) whose assets are ``cols`` (n_cells,).
+
+        ``kind`` is ``"maintenance"`` (``N x mm[k] - amount[k]``) or ``"initial"``
+        (``N x im[k]``). The engine's hot paths (isolated buckets, the cascade) call this on
+        the open cells only.
+        """
+        N = np.asarray(notional, dtype=float)
+        cols = np.asarray(cols, dtype=np.intp)
+        rates = self._br_mm if kind == "maintenance" else self._br_im
+        if not self._tiered[cols].any():
+            return N * rates[cols, 0]
+        k = self.bracket_index(N, cols)
+        out = N * rates[cols, k]
+        if kind == "maintenance":
+            out -= self._br_amount[cols, k]
+        return out
 
     def replace(self, **changes) -> "Market":
-        """A new, re-validated market with some fields changed (``self`` is untouched)."""
+        """A new, re-validated market with some fields changed (``self`` is untouched).
+
+        Init weights that were defaulted follow the maintenance weights of the new market.
+        """
+        for f, given in zip(("init_asset_weight", "init_liability_weight"), self._init_given):
+            if not given and f not in changes:
+                changes[f] = None
         return dataclasses.replace(self, **changes)
 
     def with_prices(self, prices) -> "Market":
@@ -238,6 +396,88 @@ class Market:
             correlation=corr,
             depth=[2e8, 1e8, 3e7, 1e9],
         )
+
+
+_BRACKET_KEYS = ("floor", "maintenance", "initial", "amount")
+
+
+def _check_brackets(brackets, assets) -> dict:
+    """Validate ``brackets`` into ``{asset index: {floor, maintenance, initial, amount}}``.
+
+    Errors name the field, the asset, the bracket and the value, e.g.
+    ``brackets[BTC].floor[2] must be > floor[1] (250000.0), got 100000.0``.
+    """
+    if brackets is None:
+        return {}
+    if not isinstance(brackets, dict):
+        raise MarginInputError(
+            f"brackets must be a mapping {{asset: table}}, got {type(brackets).__name__}")
+    index = {a: i for i, a in enumerate(assets)}
+    out = {}
+    for name, table in brackets.items():
+        if name not in index:
+            raise MarginInputError(f"brackets keys must be one of {list(assets)}, got {name!r}")
+        where = f"brackets[{name}]"
+        if not isinstance(table, dict):
+            raise MarginInputError(f"{where} must be a mapping with keys floor, maintenance, "
+                                   f"initial (and optionally amount), got {table!r}")
+        extra = set(table) - set(_BRACKET_KEYS)
+        missing = {"floor", "maintenance", "initial"} - set(table)
+        if extra or missing:
+            raise MarginInputError(
+                f"{where} must have keys floor, maintenance, initial (optional amount), got "
+                f"{sorted(table)}")
+        cols = {}
+        for key in _BRACKET_KEYS:
+            if key not in table:
+                continue
+            arr = as_float_array(f"{where}.{key}", table[key])
+            if arr.ndim != 1 or arr.size == 0:
+                raise MarginInputError(
+                    f"{where}.{key} must be a non-empty list, one number per bracket, got "
+                    f"{table[key]!r}")
+            cols[key] = arr
+        k = cols["floor"].size
+        for key, arr in cols.items():
+            if arr.size != k:
+                raise MarginInputError(f"{where}.{key} must have {k} entries (one per floor), "
+                                       f"got {arr.size}")
+        fl, mm, im = cols["floor"], cols["maintenance"], cols["initial"]
+        if fl[0] != 0.0:
+            raise MarginInputError(f"{where}.floor[0] must be 0 (the first bracket starts at "
+                                   f"no position), got {float(fl[0])!r}")
+        for b in range(1, k):
+            if not fl[b] > fl[b - 1]:
+                raise MarginInputError(f"{where}.floor[{b}] must be > floor[{b - 1}] "
+                                       f"({float(fl[b - 1])!r}), got {float(fl[b])!r}")
+        for b in range(k):
+            if not 0.0 <= mm[b] <= 1.0:
+                raise MarginInputError(
+                    f"{where}.maintenance[{b}] must be in [0.0, 1.0], got {float(mm[b])!r}")
+            if not mm[b] <= im[b] <= 1.0:
+                raise MarginInputError(
+                    f"{where}.initial[{b}] must be in [maintenance[{b}] ({float(mm[b])!r}), 1.0]"
+                    f", got {float(im[b])!r}")
+            if b and mm[b] < mm[b - 1]:
+                raise MarginInputError(
+                    f"{where}.maintenance[{b}] must be >= maintenance[{b - 1}] "
+                    f"({float(mm[b - 1])!r}), got {float(mm[b])!r}")
+        derived = np.zeros(k)
+        for b in range(1, k):
+            derived[b] = derived[b - 1] + fl[b] * (mm[b] - mm[b - 1])
+        amount = cols.get("amount")
+        if amount is not None:
+            for b in range(k):
+                if abs(amount[b] - derived[b]) > 1e-9 * max(1.0, abs(derived[b])) + 1e-6:
+                    raise MarginInputError(
+                        f"{where}.amount[{b}] must be {float(derived[b])!r} to keep the "
+                        f"requirement continuous at floor[{b}] (amount[{b - 1}] + floor[{b}] x "
+                        f"(maintenance[{b}] - maintenance[{b - 1}])), got {float(amount[b])!r}"
+                        if b else
+                        f"{where}.amount[0] must be 0.0, got {float(amount[0])!r}")
+        out[index[name]] = {"floor": fl, "maintenance": mm, "initial": im,
+                            "amount": derived if amount is None else amount}
+    return out
 
 
 def shock_vector(market: Market, shock) -> np.ndarray:
