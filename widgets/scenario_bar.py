@@ -31,6 +31,24 @@ def safe_name(name) -> str:
     return _UNSAFE.sub("_", stem).strip("_-")[:64].rstrip("_-")
 
 
+def display_floats(value, digits: int = 12):
+    """``value`` with every float rounded to ``digits`` significant digits, for the JSON a learner
+    reads and saves: a shock of -0.21 computed as -0.21000000000000008 is written -0.21. Twelve
+    digits keep every input the widgets can set exactly (their sliders step by 0.01 or coarser)
+    and change a value by at most 5e-13 of itself.
+
+    >>> display_floats({"shock": {"BTC": -0.21000000000000008, "ETH": 0.1 + 0.2}, "n": [3, 2.5]})
+    {'shock': {'BTC': -0.21, 'ETH': 0.3}, 'n': [3, 2.5]}
+    """
+    if isinstance(value, float):
+        return float(f"{value:.{digits}g}")
+    if isinstance(value, dict):
+        return {k: display_floats(v, digits) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [display_floats(v, digits) for v in value]
+    return value
+
+
 def _no_constants(token):
     raise ValueError(f"{token} is not allowed in JSON")
 
@@ -129,7 +147,7 @@ class ScenarioBar(W.VBox):
     def dumps(self) -> str:
         """The component's current inputs as scenario JSON."""
         payload = {"component": type(self.component).__name__, "version": FORMAT_VERSION,
-                   "state": self.component.get_state_dict()}
+                   "state": display_floats(self.component.get_state_dict())}
         return json.dumps(payload, indent=1, sort_keys=True, allow_nan=False)
 
     def loads(self, text: str, source: str = "text") -> bool:
