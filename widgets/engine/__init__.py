@@ -6,6 +6,8 @@ Public names (one flat namespace, QuantEcon style):
 * :class:`Account`, :class:`Book` — one account, many accounts as arrays.
 * :func:`margin_report` — equity, health, health factor, margin ratio, buckets, breakdown.
 * :func:`liquidate` — account-level liquidation with penalty, insurance fund and bad debt.
+* :class:`LiquidationRules` — venue liquidation conventions (restore health, Aave, full close);
+  :func:`penalty_consistency`; :func:`adl_scores` — the auto-deleveraging ranking.
 * :func:`cascade` — shock, liquidate, price impact, repeat until no account fails.
 * :func:`correlated_returns`, :func:`stress_correlation`, :func:`liquidation_probability`.
 * :func:`correlation_pairs`, :func:`with_correlations`, :func:`explain_inconsistent` —
@@ -21,6 +23,8 @@ from ._validate import MarginInputError
 from .book import Account, Book
 from .cascade import CascadeResult, cascade, price_impact
 from .liquidation import LiquidationEvent, LiquidationResult, liquidate
+from .rulebook import LiquidationRules, penalty_consistency
+from .adl import adl_scores
 from .margin import MarginReport, margin_report
 from .market import Market
 from .scenarios import correlated_returns, liquidation_probability, stress_correlation
@@ -33,6 +37,7 @@ __all__ = [
     "MarginInputError", "Market", "Account", "Book",
     "MarginReport", "margin_report",
     "LiquidationResult", "LiquidationEvent", "liquidate",
+    "LiquidationRules", "penalty_consistency", "adl_scores",
     "CascadeResult", "cascade", "price_impact",
     "correlated_returns", "stress_correlation", "liquidation_probability",
     "isolated_twin", "proportional_split", "capital_required", "compare_pooling",

@@ -43,7 +43,8 @@ import numpy as np
 
 from ._validate import MarginInputError, check_size
 from .book import Book, as_book
-from .liquidation import _liquidate_state, _settle, _State, check_close_factor, check_fund
+from .liquidation import _adl, _liquidate_state, _settle, _State, check_fund
+from .rulebook import resolve_rules
 from .market import Market, shock_vector
 
 IMPACT_MODELS = ("linear", "sqrt", "exponential")
@@ -111,6 +112,16 @@ class CascadeResult:
         The book after the cascade.
     converged : bool
         True if the cascade stopped because nothing was left to liquidate.
+    protocol_fee_by_round, liquidator_bonus_by_round : ndarray, shape (R,)
+        The two shares of ``penalty_by_round`` (insurance fund, liquidators).
+    socialized_by_account : ndarray, shape (n_accounts,)
+        Each account's share of the socialized loss through the ADL queue (:mod:`.adl`),
+        ranked on the final book at the final prices; zero for liquidated accounts.
+    adl_rank : ndarray of int, shape (n_accounts,)
+        Best 1-based place in an ADL queue at the end; 0 if not queued.
+    socialized_unassigned : float
+        Socialized loss no remaining account could take.
+    rules : LiquidationRules
     """
 
     prices_by_round: np.ndarray
@@ -128,6 +139,12 @@ class CascadeResult:
     converged: bool
     assets: tuple
     reference_prices: np.ndarray
+    protocol_fee_by_round: np.ndarray = None
+    liquidator_bonus_by_round: np.ndarray = None
+    socialized_by_account: np.ndarray = None
+    adl_rank: np.ndarray = None
+    socialized_unassigned: float = 0.0
+    rules: object = None
 
     @property
     def n_rounds(self) -> int:
@@ -182,7 +199,8 @@ class CascadeResult:
 
 
 def cascade(book: Book, market: Market, shock, impact: str = "linear", max_rounds: int = 50,
-            close_factor: float = 1.0, insurance_fund: float = 0.0) -> CascadeResult:
+            close_factor: float | None = None, insurance_fund: float = 0.0,
+            rules=None) -> CascadeResult:
     """Shock prices, then liquidate and apply price impact round after round.
 
     Parameters
@@ -194,9 +212,13 @@ def cascade(book: Book, market: Market, shock, impact: str = "linear", max_round
     impact : {"linear", "sqrt", "exponential"}
         Price-impact model (see module docstring).
     max_rounds : int, 1 .. 10,000
-    close_factor : float in (0, 1]
+    close_factor : float in (0, 1], optional
+        Fixed fraction of every position at stake closed per round (see
+        :func:`~.liquidation.liquidate`); default: the market's rules.
     insurance_fund : float >= 0
         Fund balance before the cascade.
+    rules : LiquidationRules or str, optional
+        Liquidation convention (:mod:`.rulebook`); overrides ``close_factor``.
 
     Returns
     -------
@@ -218,7 +240,7 @@ def cascade(book: Book, market: Market, shock, impact: str = "linear", max_round
     if impact not in IMPACT_MODELS:
         raise MarginInputError(f"impact must be one of {list(IMPACT_MODELS)}, got {impact!r}")
     max_rounds = check_size("max_rounds", max_rounds, 1, 10_000)
-    cf = check_close_factor(close_factor)
+    rules = resolve_rules(market, rules, close_factor)
     fund = check_fund(insurance_fund)
     shocked = market.prices * (1.0 + shock_vector(market, shock))
 
@@ -228,17 +250,23 @@ def cascade(book: Book, market: Market, shock, impact: str = "linear", max_round
     first_round = np.zeros(book.n_accounts, dtype=np.int64)
     prices, funds = [P], [fund]
     rec = {k: [] for k in ("liq", "new", "units", "notional", "penalty", "bad", "social",
-                           "impact")}
+                           "impact", "fee", "bonus")}
+    loss_by_side = np.zeros((market.n_assets, 2))
+    loss_other = 0.0
     converged = False
     for r in range(1, max_rounds + 1):
-        flows = _liquidate_state(state, market, P, cf, detail=False)
+        flows = _liquidate_state(state, market, P, rules, detail=False)
         hit = flows.liquidated
         if not hit.any():
             converged = True
             break
         new = hit & (first_round == 0)
         first_round[new] = r
-        fund, _, social = _settle(fund, float(flows.penalty.sum()), float(flows.bad_debt.sum()))
+        fee, bad = float(flows.protocol_fee.sum()), float(flows.bad_debt.sum())
+        fund, _, social = _settle(fund, fee, bad)
+        if social > 0:
+            loss_by_side += flows.bad_by_side * (social / bad)
+            loss_other += flows.bad_other * (social / bad)
         cumulative += flows.units_sold
         P_next = price_impact(market, shocked, cumulative, impact)
         # Mark-to-market change of what the book still holds, caused by this price move. (Summed
@@ -251,6 +279,8 @@ def cascade(book: Book, market: Market, shock, impact: str = "linear", max_round
         rec["units"].append(flows.units_sold)
         rec["notional"].append(flows.units_sold * P)
         rec["penalty"].append(float(flows.penalty.sum()))
+        rec["fee"].append(fee)
+        rec["bonus"].append(float(flows.liquidator_bonus.sum()))
         rec["bad"].append(float(flows.bad_debt.sum()))
         rec["social"].append(social)
         P = P_next
@@ -260,6 +290,8 @@ def cascade(book: Book, market: Market, shock, impact: str = "linear", max_round
         pools, buckets = state.failing(market, P)[:2]
         converged = not (pools.any() or buckets.any())
 
+    social_total = float(np.sum(rec["social"]))
+    adl = _adl(state, P, loss_by_side, loss_other, social_total, social_total, first_round > 0)
     n = market.n_assets
     as_rows = lambda k: np.array(rec[k]).reshape(-1, n)  # noqa: E731
     return CascadeResult(
@@ -269,4 +301,7 @@ def cascade(book: Book, market: Market, shock, impact: str = "linear", max_round
         penalty_by_round=np.array(rec["penalty"]), bad_debt_by_round=np.array(rec["bad"]),
         socialized_loss_by_round=np.array(rec["social"]), impact_by_round=np.array(rec["impact"]),
         insurance_fund_by_round=np.array(funds), first_round=first_round, book=state.to_book(),
-        converged=converged, assets=market.assets, reference_prices=market.prices)
+        converged=converged, assets=market.assets, reference_prices=market.prices,
+        protocol_fee_by_round=np.array(rec["fee"]), liquidator_bonus_by_round=np.array(rec["bonus"]),
+        socialized_by_account=adl.socialized_by_account, adl_rank=adl.adl_rank,
+        socialized_unassigned=adl.unassigned, rules=rules)

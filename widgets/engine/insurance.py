@@ -45,7 +45,7 @@ class FundCoverage(NamedTuple):
     socialized: np.ndarray       # bad debt left to profitable traders (auto-deleveraging)
     fund_after: np.ndarray       # fund balance after the last round
     bad_debt: float              # total bad debt of the cascade (the same for every fund)
-    penalties: float             # liquidation penalties paid into the fund over the cascade
+    penalties: float             # penalties paid into the fund over the cascade (protocol share)
 
 
 def fund_coverage(result: CascadeResult, insurance_fund) -> FundCoverage:
@@ -98,7 +98,8 @@ def fund_coverage(result: CascadeResult, insurance_fund) -> FundCoverage:
             f"insurance_fund must be a number or a 1-D array, got shape {funds.shape}")
     check_range("insurance_fund", funds, 0.0, None)
     funds = np.atleast_1d(funds)
-    pen = [float(p) for p in result.penalty_by_round]
+    fees = result.protocol_fee_by_round
+    pen = [float(p) for p in (result.penalty_by_round if fees is None else fees)]
     bad = [float(b) for b in result.bad_debt_by_round]
     social = np.zeros(funds.size)
     after = np.zeros(funds.size)

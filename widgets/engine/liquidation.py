@@ -48,6 +48,8 @@ from ._validate import MarginInputError, as_float_array, check_range
 from .book import Book, as_book, pool_stack
 from .market import Market, resolve_prices
 from .margin import _WC, _WL, _MARK, _MM, _VALUE, _pool_sums, bucket_cells
+from .adl import assign_adl
+from .rulebook import resolve_rules
 
 
 class _State:
@@ -113,60 +115,185 @@ class _Flows(NamedTuple):
 
     pool_failed: np.ndarray        # (A,)
     bucket_failed: np.ndarray      # (A, n)
-    pool_fraction: np.ndarray      # (A,) fraction of the pool closed (0 where not failing)
-    penalty: np.ndarray            # (A,) paid into the fund, pool and buckets
+    pool_fraction: np.ndarray      # (A,) fraction of the pool's positions closed (0: not failing)
+    penalty: np.ndarray            # (A,) paid by the account, pool and buckets
     bad_debt: np.ndarray           # (A,) shortfall written off, pool and buckets
     units_sold: np.ndarray         # (n,) net units sold into the market (negative = bought)
     notional_closed: np.ndarray    # (A,) gross notional closed, quote currency
     pool_detail: np.ndarray        # (A, 3) pool's notional closed, penalty, bad debt
     bucket_detail: np.ndarray      # (A, n, 4) bucket's fraction, notional, penalty, bad debt
     liquidated: np.ndarray         # (A,) pool or any bucket failed
+    protocol_fee: np.ndarray       # (A,) share of the penalty paid into the insurance fund
+    liquidator_bonus: np.ndarray   # (A,) share of the penalty kept by the liquidator
+    bad_by_side: np.ndarray        # (n, 2) bad debt of bankrupt perps per asset, long / short
+    bad_other: float               # bad debt of bankrupt parts with no perp (spot pools)
+    fully_closed: np.ndarray       # (A,) every failing part of the account was closed in full
 
 
-def _liquidate_state(state: _State, market: Market, P: np.ndarray, close_factor: float,
+def _init_weights(market: Market):
+    return (getattr(market, "init_asset_weight", None) if getattr(
+        market, "init_asset_weight", None) is not None else market.asset_weight,
+        getattr(market, "init_liability_weight", None) if getattr(
+        market, "init_liability_weight", None) is not None else market.liability_weight)
+
+
+def _requirement(market: Market, notional: np.ndarray, kind: str) -> np.ndarray:
+    """Perp maintenance or initial requirement per cell, bracket-aware when the market is."""
+    fn = getattr(market, f"{kind}_requirement", None)
+    if fn is not None:
+        return fn(notional)
+    return notional * (market.maintenance_margin if kind == "maintenance"
+                       else market.initial_margin)
+
+
+def _pool_fractions(rules, market, P, h, cq, cash, ep, equity, available, requirement, pen):
+    """Fractions closed of collateral, debt and perps for failing pools, and the penalty due.
+
+    Returns ``(f_c, f_d, f_p, due)``, each shape (r,). See :mod:`.rulebook` for the conventions.
+    """
+    coll = np.maximum(h, 0.0) * P
+    debt = np.maximum(-h, 0.0) * P
+    C, D_spot = coll.sum(1), debt.sum(1)
+    D = D_spot + np.maximum(-cash, 0.0)
+    N = np.abs(cq) * P
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate_c = np.where(C > 0, (coll * pen).sum(1) / C,
+                          np.where(D_spot > 0, (debt * pen).sum(1) / D_spot, 0.0))
+    perp_pen = (N * pen).sum(1)
+
+    def due_for(f_c, f_d, f_p):
+        if rules.penalty_basis == "debt":
+            return rate_c * f_d * D + f_p * perp_pen
+        return f_c * (coll * pen).sum(1) + f_d * (debt * pen).sum(1) + f_p * perp_pen
+
+    one = np.ones(h.shape[0])
+    conv = rules.convention
+    if conv == "full":
+        f = one
+        f_c = f_d = f_p = f
+    elif conv == "fraction":
+        f = np.where(equity > 0, rules.close_factor, 1.0)
+        f_c = f_d = f_p = f
+    elif conv == "restore":
+        # Init health is linear in a uniform fraction f closed at P (one rate per asset; with
+        # brackets the requirement is convex in notional, so the true gain is at least this):
+        # H_init(f) = H_init(0) + f * gain, gain = init haircuts + initial requirement - penalty.
+        iw_a, iw_l = _init_weights(market)
+        im = _requirement(market, N, "initial").sum(1)
+        h_init = ((coll * iw_a).sum(1) - (debt * iw_l).sum(1) + cash
+                  + (cq * (P - ep)).sum(1) - im)
+        gain = (coll * (1 - iw_a)).sum(1) + (debt * (iw_l - 1)).sum(1) + im - due_for(one, one, one)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            need = np.where(h_init < 0, -h_init / gain, 0.0)
+        # A hair above the exact fraction, so rounding cannot leave the pool just below target.
+        need = need * (1 + 1e-9) + 1e-12
+        f = np.where((equity > 0) & (gain > 0) & (need < 1.0), need, 1.0)
+        f_c = f_d = f_p = f
+    else:  # aave
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hf = np.where(requirement > 0, available / requirement, np.inf)
+        cf = np.where(hf > rules.full_close_below, rules.close_factor, 1.0)
+        bonus = rate_c if rules.penalty_basis == "debt" else 0.0
+        R = cf * D
+        seize = R * (1 + bonus)
+        capped = seize > C
+        R = np.where(capped, C / (1 + bonus), R)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f_d = np.where(D > 0, R / D, 0.0)
+            f_c = np.where(C > 0, np.where(capped, 1.0, seize / C), 0.0)
+        f_p = cf
+        # Nothing left to seize, or no equity: close everything and write off the rest.
+        full = (equity <= 0) | ((D > 0) & (C == 0))
+        f_c, f_d, f_p = (np.where(full, 1.0, x) for x in (f_c, f_d, f_p))
+    return f_c, f_d, f_p, due_for(f_c, f_d, f_p)
+
+
+def _bucket_fraction(rules, market, P, q, c, e, pen):
+    """Fraction of each failing isolated bucket's perp closed."""
+    N = np.abs(q) * P
+    conv = rules.convention
+    if conv == "full":
+        return np.ones_like(e)
+    if conv == "fraction":
+        return np.where(e > 0, rules.close_factor, 1.0)
+    cells = np.zeros((q.size, market.n_assets))
+    cells[np.arange(q.size), c] = N
+    if conv == "restore":
+        im = _requirement(market, cells, "initial").sum(1)
+        gain = im - pen * N
+        with np.errstate(divide="ignore", invalid="ignore"):
+            need = np.where(e < im, (im - e) / gain, 0.0) * (1 + 1e-9) + 1e-12
+        return np.where((e > 0) & (gain > 0) & (need < 1.0), need, 1.0)
+    mm = _requirement(market, cells, "maintenance").sum(1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hf = np.where(mm > 0, e / mm, np.inf)
+    return np.where((e > 0) & (hf > rules.full_close_below), rules.close_factor, 1.0)
+
+
+def _liquidate_state(state: _State, market: Market, P: np.ndarray, rules,
                      detail: bool = True) -> _Flows:
     """Liquidate every failing pool and bucket of ``state`` in place at prices ``P``.
 
-    With ``detail=False`` (cascades) ``pool_detail`` and ``bucket_detail`` are None: the (A, n, 4)
-    array is not worth allocating every round.
+    ``rules`` is a :class:`~.rulebook.LiquidationRules`. With ``detail=False`` (cascades)
+    ``pool_detail`` and ``bucket_detail`` are None: the (A, n, 4) array is not worth allocating
+    every round.
     """
     pool_failed, bucket_failed, sums, pnl, b_cells, b_equity = state.failing(market, P)
     pen = market.liquidation_penalty
     A, n = state.h.shape
+    share = rules.protocol_share
 
-    # Cross pools (an isolated account's pool holds only its holdings and cash).
     rows = np.flatnonzero(pool_failed)
     pool_fraction = np.zeros(A)
     penalty = np.zeros(A)
     bad_debt = np.zeros(A)
     notional = np.zeros(A)
     units = np.zeros(n)
+    bad_by_side = np.zeros((n, 2))
+    bad_other = 0.0
+    fully = np.ones(A, dtype=bool)
     pool_detail = np.zeros((A, 3)) if detail else None
     bucket_detail = np.zeros((A, n, 4)) if detail else None
     if rows.size:
-        h, cq = state.h[rows], state.cross_q(rows)
+        h, cq, cash, ep = state.h[rows], state.cross_q(rows), state.cash[rows], state.ep[rows]
         pool_equity = sums[_VALUE, rows] + pnl[rows]
-        f = np.where(pool_equity > 0, close_factor, 1.0)
-        closed_h, closed_q = f[:, None] * h, f[:, None] * cq
+        available = sums[_WC, rows] + pnl[rows]
+        requirement = sums[_WL, rows] + sums[_MM, rows]
+        f_c, f_d, f_p, due = _pool_fractions(rules, market, P, h, cq, cash, ep, pool_equity,
+                                             available, requirement, pen)
+        hp, hn = np.maximum(h, 0.0), np.maximum(-h, 0.0)
+        closed_h = f_c[:, None] * hp - f_d[:, None] * hn
+        closed_q = f_p[:, None] * cq
         units += closed_h.sum(0) + closed_q.sum(0)
         gross = (np.abs(closed_h) + np.abs(closed_q)) * P
-        due = (gross * pen).sum(1)
         paid = np.minimum(due, np.maximum(pool_equity, 0.0))
-        realized = (closed_h * P).sum(1) + (closed_q * (P - state.ep[rows])).sum(1)
-        shortfall = np.where(f == 1.0, np.maximum(-pool_equity, 0.0), 0.0)
+        realized = (closed_h * P).sum(1) + (closed_q * (P - ep)).sum(1)
+        full = (f_c == 1.0) & (f_d == 1.0) & (f_p == 1.0)
+        shortfall = np.where(full, np.maximum(-pool_equity, 0.0), 0.0)
         # A fully closed pool keeps exactly its equity less the penalty, never below zero (the
         # shortfall is written off); set it directly so rounding cannot leave dust debt.
-        cash = np.where(f == 1.0, np.maximum(pool_equity - paid, 0.0),
-                        state.cash[rows] + realized - paid)
-        state.h[rows] = h - closed_h
-        keep_q = np.where(state.isolated[rows, None], state.q[rows], cq - closed_q)
+        state.cash[rows] = np.where(full, np.maximum(pool_equity - paid, 0.0),
+                                    cash + realized - paid)
+        state.h[rows] = np.where(full[:, None], 0.0, h - closed_h)
+        keep_q = np.where(state.isolated[rows, None], state.q[rows],
+                          np.where(full[:, None], 0.0, cq - closed_q))
         state.q[rows] = keep_q
-        state.ep[rows] = np.where(keep_q != 0, state.ep[rows], 0.0)
-        state.cash[rows] = cash
-        pool_fraction[rows] = f
+        state.ep[rows] = np.where(keep_q != 0, ep, 0.0)
+        pool_fraction[rows] = np.maximum(np.maximum(f_c, f_d), f_p)
         penalty[rows] += paid
         bad_debt[rows] += shortfall
         notional[rows] += gross.sum(1)
+        fully[rows] = full
+        if shortfall.any():
+            # Attribute each bankrupt pool's shortfall to its perps by notional (for the ADL
+            # queue); a pool with no perp (a lending deficit) has no opposite side.
+            Nq = np.abs(cq) * P
+            tot = Nq.sum(1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                w = np.where(tot[:, None] > 0, Nq / tot[:, None], 0.0) * shortfall[:, None]
+            bad_by_side[:, 0] += np.where(cq > 0, w, 0.0).sum(0)
+            bad_by_side[:, 1] += np.where(cq < 0, w, 0.0).sum(0)
+            bad_other += float(shortfall[tot == 0].sum())
         if detail:
             pool_detail[rows] = np.stack([gross.sum(1), paid, shortfall], axis=1)
 
@@ -175,7 +302,7 @@ def _liquidate_state(state: _State, market: Market, P: np.ndarray, close_factor:
     if r.size:
         q = state.q[r, c]
         e = b_equity
-        f = np.where(e > 0, close_factor, 1.0)
+        f = _bucket_fraction(rules, market, P[c], q, c, e, pen[c])
         closed = f * q
         np.add.at(units, c, closed)
         gross = np.abs(closed) * P[c]
@@ -187,25 +314,31 @@ def _liquidate_state(state: _State, market: Market, P: np.ndarray, close_factor:
         # posted margin negative: settle that profit into the margin (re-mark the rest at P).
         settle = m_new < 0
         state.m[r, c] = np.where(settle, e - paid, m_new)
-        left = q - closed
+        left = np.where(f == 1.0, 0.0, q - closed)
         state.q[r, c] = left
         state.ep[r, c] = np.where(left != 0, np.where(settle, P[c], state.ep[r, c]), 0.0)
         np.add.at(penalty, r, paid)
         np.add.at(bad_debt, r, shortfall)
         np.add.at(notional, r, gross)
+        np.logical_and.at(fully, r, f == 1.0)
+        if shortfall.any():
+            np.add.at(bad_by_side, (c, np.where(q > 0, 0, 1)), shortfall)
         if detail:
             bucket_detail[r, c] = np.stack([f, gross, paid, shortfall], axis=1)
 
     state.refresh(rows)
     liquidated = pool_failed.copy()
     liquidated[r] = True
+    protocol_fee = penalty * share
     return _Flows(pool_failed, bucket_failed, pool_fraction, penalty, bad_debt, units, notional,
-                  pool_detail, bucket_detail, liquidated)
+                  pool_detail, bucket_detail, liquidated, protocol_fee, penalty - protocol_fee,
+                  bad_by_side, bad_other, fully & liquidated)
 
 
-def _settle(fund: float, penalty_total: float, bad_debt_total: float):
-    """Fund after penalties in and bad debt out; returns (fund_after, fund_payout, socialized)."""
-    fund = fund + penalty_total
+def _settle(fund: float, fee_total: float, bad_debt_total: float):
+    """Fund after the protocol's share of penalties in and bad debt out; returns
+    (fund_after, fund_payout, socialized)."""
+    fund = fund + fee_total
     payout = min(fund, bad_debt_total)
     return fund - payout, payout, bad_debt_total - payout
 
@@ -242,6 +375,24 @@ class LiquidationResult:
     insurance_fund_before, insurance_fund : float
     fund_payout, socialized_loss : float
         Bad debt covered by the fund, and the rest, socialized to other users.
+    protocol_fee, liquidator_bonus : ndarray, shape (n_accounts,)
+        The two shares of ``penalty``: paid into the insurance fund (Aave's protocol fee, dYdX's
+        penalty) and kept by the liquidator (Aave's bonus, Mango's fee). They sum to ``penalty``.
+    fully_closed : ndarray of bool, shape (n_accounts,)
+        Every failing part of the account was closed in full.
+    socialized_by_account : ndarray, shape (n_accounts,)
+        What each account gives up to the auto-deleveraging queue (:mod:`.adl`); zero for
+        liquidated accounts; sums to ``socialized_loss - socialized_unassigned``.
+    adl_rank : ndarray of int, shape (n_accounts,)
+        Best 1-based place of the account in any ADL queue (1 is deleveraged first); 0 if none
+        of its positions is queued (not profitable, or liquidated).
+    socialized_unassigned : float
+        Socialized loss no remaining account could take (0 unless nobody is left).
+    rules : LiquidationRules
+        The convention used.
+
+    Conservation (tested): ``equity_before.sum() + insurance_fund_before ==
+    equity_after.sum() + insurance_fund + liquidator_bonus.sum() - socialized_loss``.
     """
 
     book: Book
@@ -262,6 +413,13 @@ class LiquidationResult:
     fund_payout: float
     socialized_loss: float
     assets: tuple
+    protocol_fee: np.ndarray = None
+    liquidator_bonus: np.ndarray = None
+    fully_closed: np.ndarray = None
+    socialized_by_account: np.ndarray = None
+    adl_rank: np.ndarray = None
+    socialized_unassigned: float = 0.0
+    rules: object = None
 
     @property
     def total_penalty(self) -> float:
@@ -301,8 +459,8 @@ def check_fund(insurance_fund) -> float:
     return float(fund)
 
 
-def liquidate(book: Book, market: Market, prices=None, close_factor: float = 1.0,
-              insurance_fund: float = 0.0) -> LiquidationResult:
+def liquidate(book: Book, market: Market, prices=None, close_factor: float | None = None,
+              insurance_fund: float = 0.0, rules=None) -> LiquidationResult:
     """Liquidate every liquidatable account of ``book`` at ``prices``.
 
     Parameters
@@ -311,10 +469,16 @@ def liquidate(book: Book, market: Market, prices=None, close_factor: float = 1.0
     market : Market
     prices : array_like, shape (n_assets,), optional
         Prices to liquidate at; default ``market.prices``.
-    close_factor : float in (0, 1], default 1
-        Fraction of every position at stake that one call closes (1: full liquidation).
+    close_factor : float in (0, 1], optional
+        Close this fixed fraction of *every* position at stake (``"fraction"`` convention; 1 is
+        a full close). This is not Aave's close factor (50 % of the *debt*, with a bonus on the
+        debt repaid): use ``rules=LiquidationRules.aave()`` for that. A pool or bucket with no
+        equity left is always closed in full.
     insurance_fund : float >= 0, default 0
         Fund balance before the call, quote currency.
+    rules : LiquidationRules or {"aave", "mango", "restore", "full"}, optional
+        Venue convention (see :mod:`.rulebook`); default the market's ``liquidation_rules``.
+        Overrides ``close_factor``.
 
     Returns
     -------
@@ -324,31 +488,34 @@ def liquidate(book: Book, market: Market, prices=None, close_factor: float = 1.0
     -----
     See the module docstring for the rule and its sources. Conservation (tested):
     ``equity_before.sum() + insurance_fund_before == equity_after.sum() + insurance_fund
-    - socialized_loss``.
+    + liquidator_bonus.sum() - socialized_loss``.
 
     Examples
     --------
     One cross account, 1 BTC of collateral (weight 0.9) against 95,000 of quote debt; BTC falls
-    to 100,000 so weighted collateral 90,000 < 95,000: liquidated. Selling 1 BTC raises 100,000,
-    the penalty is 5 % of that (5,000), the debt is repaid and the account keeps 0:
+    to 100,000 so weighted collateral 90,000 < 95,000: liquidated. Closing everything repays the
+    95,000 debt; the penalty is 5 % of it (4,750) and the account keeps 250:
 
-    >>> from widgets.engine import Market, Account
+    >>> from widgets.engine import Market, Account, LiquidationRules
     >>> m = Market(["BTC"], [100_000.0], asset_weight=0.9, liquidation_penalty=0.05)
-    >>> res = liquidate(Account([1.0], cash=-95_000.0).to_book(), m)
+    >>> res = liquidate(Account([1.0], cash=-95_000.0).to_book(), m, rules=LiquidationRules.full())
     >>> float(res.penalty[0]), float(res.book.cash[0]), float(res.insurance_fund)
-    (5000.0, 0.0, 5000.0)
+    (4750.0, 250.0, 4750.0)
     """
     book, _ = as_book(book, market, "book")
     P = resolve_prices(market, prices)
     if P.ndim != 1:
         raise MarginInputError(f"prices must have shape ({market.n_assets},), got shape {P.shape}")
-    cf = check_close_factor(close_factor)
+    rules = resolve_rules(market, rules, close_factor)
     fund0 = check_fund(insurance_fund)
 
     state = _State(book)
     equity_before = state.total_equity(P)
-    flows = _liquidate_state(state, market, P, cf)
-    fund, payout, socialized = _settle(fund0, float(flows.penalty.sum()), float(flows.bad_debt.sum()))
+    flows = _liquidate_state(state, market, P, rules)
+    bad_total = float(flows.bad_debt.sum())
+    fund, payout, socialized = _settle(fund0, float(flows.protocol_fee.sum()), bad_total)
+    adl = _adl(state, P, flows.bad_by_side, flows.bad_other, bad_total, socialized,
+               flows.liquidated)
     return LiquidationResult(
         book=state.to_book(),
         liquidated=flows.liquidated,
@@ -358,4 +525,14 @@ def liquidate(book: Book, market: Market, prices=None, close_factor: float = 1.0
         equity_after=state.total_equity(P), units_sold=flows.units_sold,
         pool_detail=flows.pool_detail, bucket_detail=flows.bucket_detail,
         insurance_fund_before=fund0, insurance_fund=fund, fund_payout=payout,
-        socialized_loss=socialized, assets=market.assets)
+        socialized_loss=socialized, assets=market.assets, protocol_fee=flows.protocol_fee,
+        liquidator_bonus=flows.liquidator_bonus, fully_closed=flows.fully_closed,
+        socialized_by_account=adl.socialized_by_account, adl_rank=adl.adl_rank,
+        socialized_unassigned=adl.unassigned, rules=rules)
+
+
+def _adl(state: _State, P, bad_by_side, bad_other, bad_total, socialized, excluded):
+    """The ADL assignment of ``socialized`` (a share of ``bad_total``) on ``state`` at ``P``."""
+    s = socialized / bad_total if bad_total > 0 else 0.0
+    return assign_adl(bad_by_side * s, bad_other * s, state.h, state.q, state.ep, state.m,
+                      state.cash, state.isolated, P, excluded)
