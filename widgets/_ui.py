@@ -84,6 +84,11 @@ def shows(control, value) -> bool:
     the snapped value back; treating that echo as a new input would silently change the scenario
     (and every number in a lesson) the moment the widget is displayed.
     """
+    if isinstance(control, W.SelectionSlider):        # shows the nearest option
+        try:
+            return float(control.value) == nearest([v for _, v in control.options], value)
+        except (TypeError, ValueError):
+            return False
     try:
         shown, value, step = float(control.value), float(value), float(control.step)
     except (AttributeError, TypeError, ValueError):
@@ -94,6 +99,15 @@ def shows(control, value) -> bool:
         base = float(control.base)
         shown, value = np.log(shown) / np.log(base), np.log(value) / np.log(base)
     return abs(shown - value) <= step / 2 + 1e-12
+
+
+def display_value(control, value) -> None:
+    """Show ``value`` on ``control``: a selection slider shows its nearest option, a slider
+    clamps a value beyond its range (the trait keeps the exact value)."""
+    if isinstance(control, W.SelectionSlider):
+        control.value = nearest([v for _, v in control.options], value)
+    else:
+        control.value = value
 
 
 def summary_box() -> W.HTML:
@@ -124,6 +138,138 @@ def figure(title: str, x_scale, y_scale, marks, x_label: str = "", y_label: str 
         fig_margin={"top": 40, "bottom": 50, "left": 80, "right": 20},
         legend_location="top-right",
         layout=W.Layout(width=FULL_WIDTH, height=height, min_width="300px"))
+
+
+# -- axes that fit the data ----------------------------------------------------------------
+_NICE_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
+
+
+def nice_step(span: float, ticks: int = 5) -> float:
+    """A round tick step (1, 2, 2.5 or 5 x 10^k) giving about ``ticks`` intervals over ``span``."""
+    raw = abs(float(span)) / max(ticks, 1)
+    if not np.isfinite(raw) or raw <= 0:
+        return 1.0
+    e = 10.0 ** np.floor(np.log10(raw))
+    return float(next(m * e for m in _NICE_STEPS if m * e >= raw * (1 - 1e-12)))
+
+
+def nice_domain(values, current=None, include=(0.0,), pad: float = 0.08,
+                shrink: float = 0.3, ticks: int = 5) -> tuple[float, float]:
+    """A round axis domain that fits ``values`` and stays put while they stay inside it.
+
+    The data (finite ``values`` plus ``include``, e.g. 0 or a threshold) are padded by ``pad``
+    of their span on each side that is not exactly 0 (room for a label), then rounded outwards
+    to a multiple of :func:`nice_step`. Hysteresis: ``current`` (the domain on screen) is kept
+    while the padded data lie inside it and span at least ``shrink`` of it, so dragging a slider
+    does not make the axis jump; it changes once the data leave it or shrink far inside it.
+
+    >>> nice_domain([5_200.0, 8_900.0, -1_300.0])
+    (-2500.0, 10000.0)
+    >>> nice_domain([5_300.0, 9_100.0], current=(-2500.0, 10000.0))   # still inside: kept
+    (-2500.0, 10000.0)
+    >>> nice_domain([50_000.0], current=(-2500.0, 10000.0))           # left it: refitted
+    (0.0, 60000.0)
+    """
+    v = np.asarray(values, dtype=float).ravel()
+    v = np.concatenate([v[np.isfinite(v)], np.asarray(include, dtype=float).ravel()])
+    if v.size == 0:
+        v = np.array([0.0, 1.0])
+    lo, hi = float(v.min()), float(v.max())
+    span = hi - lo if hi > lo else max(abs(hi), 1.0)
+    lo_p = lo - pad * span if lo != 0 else lo
+    hi_p = hi + pad * span if hi != 0 else hi
+    if current is not None:
+        c_lo, c_hi = float(current[0]), float(current[1])
+        if c_lo <= lo_p and hi_p <= c_hi and (hi_p - lo_p) >= shrink * (c_hi - c_lo):
+            return c_lo, c_hi
+    step = nice_step(hi_p - lo_p if hi_p > lo_p else span, ticks)
+    lo_n, hi_n = np.floor(lo_p / step) * step, np.ceil(hi_p / step) * step
+    if hi_n <= lo_n:
+        hi_n = lo_n + step
+    return float(lo_n) + 0.0, float(hi_n) + 0.0
+
+
+def fit_scale(scale, values, **kwargs) -> bool:
+    """Set ``scale``'s min/max to :func:`nice_domain` of ``values`` (keeping it if it fits).
+
+    Returns True when the domain changed. Call it inside the caller's ``hold_sync`` if the
+    scale should send one message.
+    """
+    current = None if scale.min is None or scale.max is None else (scale.min, scale.max)
+    lo, hi = nice_domain(values, current, **kwargs)
+    if current == (lo, hi):
+        return False
+    with scale.hold_sync():
+        scale.min, scale.max = lo, hi
+    return True
+
+
+def off_scale(values, lo: float, hi: float):
+    """Values drawn inside ``[lo, hi]`` and which ones are beyond it (-1 below, +1 above, 0 in).
+
+    A value beyond an axis is drawn at the edge *and* marked (see :func:`off_scale_text`), so a
+    learner never reads a clipped bar as the true value. NaN stays NaN (no value).
+    """
+    v = np.asarray(values, dtype=float)
+    side = np.where(v > hi, 1, np.where(v < lo, -1, 0))
+    return np.clip(v, lo, hi), side
+
+
+def off_scale_text(text: str, side: int) -> str:
+    """``"125 ▶"`` past the top of an axis, ``"◀ -$2M"`` below it, the text itself inside."""
+    return f"{text} ▶" if side > 0 else (f"◀ {text}" if side < 0 else text)
+
+
+def legend(items) -> W.HTML:
+    """A legend as HTML *outside* the figure (bqplot's legend is drawn over the plot area).
+
+    ``items``: ``(colour, label, kind)`` with kind ``"line"``, ``"dashed"``, ``"bar"`` or
+    ``"dot"``; every item has its words (colour is never the only carrier of meaning).
+    """
+    def glyph(colour, kind):
+        if kind in ("line", "dashed"):
+            style = "dashed" if kind == "dashed" else "solid"
+            return (f'<span style="display:inline-block; width:1.6em; height:0; border-top:3px '
+                    f'{style} {colour}; vertical-align:middle; margin-right:4px;"></span>')
+        radius = "50%" if kind == "dot" else "2px"
+        return (f'<span style="display:inline-block; width:0.8em; height:0.8em; background:'
+                f'{colour}; border-radius:{radius}; vertical-align:middle; margin-right:4px;">'
+                f'</span>')
+    spans = "".join(f'<span style="margin-right:14px; white-space:nowrap;">'
+                    f'{glyph(c, k)}{html.escape(label)}</span>' for c, label, k in items)
+    return W.HTML(f'<div class="cml-legend" style="{_TEXT} padding-left:12px;">{spans}</div>',
+                  layout=W.Layout(width=FULL_WIDTH))
+
+
+def with_legend(fig: Figure, items) -> W.VBox:
+    """``fig`` with an HTML :func:`legend` under it (the pair keeps the figure's flex)."""
+    box = W.VBox([fig, legend(items)], layout=W.Layout(min_width=fig.layout.min_width))
+    fig.layout.width = FULL_WIDTH
+    return box
+
+
+# Market depth multiples a learner can pick: 1-2-3-5 per decade, so round values such as 30x
+# (the lesson's default) are exact (a log slider stepping 10**0.05 cannot return to 30).
+DEPTHS = (0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 50.0, 100.0, 200.0,
+          300.0, 500.0, 1000.0)
+
+
+def nearest(options, value: float) -> float:
+    """The option closest to ``value`` on a log scale (depths are multiples)."""
+    opts = np.asarray(options, dtype=float)
+    v = float(value)
+    if not np.isfinite(v) or v <= 0:
+        return float(opts[0])
+    return float(opts[np.argmin(np.abs(np.log(opts) - np.log(v)))])
+
+
+def depth_slider(value: float = 30.0) -> W.SelectionSlider:
+    """Market depth as a multiple of the venue's: a slider over :data:`DEPTHS`, full width."""
+    return W.SelectionSlider(
+        options=[(f"{d:g}×", d) for d in DEPTHS], value=nearest(DEPTHS, value),
+        description="Market depth (× venue)", continuous_update=False,
+        tooltip="Multiple of the venue's order-book depth (deeper: smaller price impact)",
+        style={"description_width": "initial"}, layout=W.Layout(width=FULL_WIDTH))
 
 
 def fixed_scale(lo: float, hi: float) -> LinearScale:

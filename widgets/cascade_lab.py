@@ -13,7 +13,7 @@ from . import _ui
 from .engine import Book, MarginInputError, Market, cascade
 from .engine._validate import as_float_array, check_range
 
-MAX_ROUNDS = 30                     # the cascade's round limit and the charts' fixed x range
+MAX_ROUNDS = 30                     # the cascade's round limit
 _INPUTS = ("shock", "depth", "impact", "close_factor", "insurance_fund")
 _COLOURS = ("blue", "orange", "green", "purple", "sky", "yellow", "vermillion")
 
@@ -31,31 +31,61 @@ def deeper(market: Market, multiple: float) -> Market:
 
 
 def _charts(market: Market, n_accounts: int) -> dict:
-    """The three figures and their marks, built once with fixed domains and NaN data."""
-    x_sc, nan_rows = _ui.fixed_scale(0, MAX_ROUNDS), lambda k: np.full((k, MAX_ROUNDS + 1), np.nan)
+    """The three figures and their marks, built once; data and domains follow the cascade.
+
+    Marks hold only the rounds shown (fitted arrays, never NaN points: bqplot turns a NaN into
+    an SVG transform error per marker in the browser console). Legends are HTML under each
+    figure, outside the plotted area.
+    """
+    x_sc = _ui.fixed_scale(-0.5, 1.5)
     colours = [_ui.NEUTRAL if v == 0 else _ui.PALETTE[_COLOURS[i % len(_COLOURS)]]
                for i, v in enumerate(volatile_shock(market, 1.0).values())]
-    rounds, y_price = np.arange(MAX_ROUNDS + 1, dtype=float), _ui.fixed_scale(-1.0, 0.2)
-    y_liq, y_money = _ui.fixed_scale(0, n_accounts), LogScale(min=1e3, max=1e10)
-    c = {"price_lines": Lines(x=rounds, y=nan_rows(market.n_assets), colors=colours,
+    one = np.zeros(1)
+    y_price, y_liq = _ui.fixed_scale(-0.1, 0.0), _ui.fixed_scale(0, 10)
+    y_money = LogScale(min=1e3, max=1e6)
+    money_colours = [_ui.SAFE, _ui.DANGER, _ui.PALETTE["purple"]]
+    money_names = ["insurance fund", "bad debt so far", "socialized so far"]
+    c = {"price_lines": Lines(x=one, y=np.zeros((market.n_assets, 1)), colors=colours,
                               scales={"x": x_sc, "y": y_price}, labels=list(market.assets),
-                              display_legend=True, marker="circle", marker_size=16),
-         "bars": Bars(x=rounds[1:], y=np.full(MAX_ROUNDS, np.nan), colors=[_ui.DANGER],
-                      scales={"x": x_sc, "y": y_liq}, labels=["liquidated in the round"],
-                      display_legend=True),
-         "cum_line": Lines(x=rounds, y=nan_rows(1)[0], colors=[_ui.CROSS], display_legend=True,
-                           scales={"x": x_sc, "y": y_liq}, labels=["liquidated so far"]),
-         "money_lines": Lines(x=rounds, y=nan_rows(3), scales={"x": x_sc, "y": y_money},
-                              colors=[_ui.SAFE, _ui.DANGER, _ui.PALETTE["purple"]],
-                              labels=["insurance fund", "bad debt so far", "socialized so far"],
-                              display_legend=True, marker="circle", marker_size=16)}
+                              marker="circle", marker_size=16),
+         "bars": Bars(x=np.ones(1), y=one, colors=[_ui.DANGER], scales={"x": x_sc, "y": y_liq},
+                      labels=["liquidated in the round"], padding=0.3),
+         "cum_line": Lines(x=one, y=one, colors=[_ui.CROSS], scales={"x": x_sc, "y": y_liq},
+                           labels=["liquidated so far"], marker="circle", marker_size=16),
+         "money_lines": Lines(x=one, y=np.full((3, 1), 1e3), scales={"x": x_sc, "y": y_money},
+                              colors=money_colours, labels=money_names, marker="circle",
+                              marker_size=16),
+         "x_scale": x_sc, "y_price": y_price, "y_liq": y_liq, "y_money": y_money}
     c["price_fig"] = _ui.figure("Price vs before the shock", x_sc, y_price, [c["price_lines"]],
-                                "round", "price change", y_format=".0%")
+                                "round", "price change", y_format=".0%", x_format="d")
     c["liq_fig"] = _ui.figure(f"Accounts liquidated (of {n_accounts:,})", x_sc, y_liq,
-                              [c["bars"], c["cum_line"]], "round", "accounts", y_format=",.0f")
+                              [c["bars"], c["cum_line"]], "round", "accounts", y_format=",.0f",
+                              x_format="d")
     c["money_fig"] = _ui.figure("Insurance fund and bad debt", x_sc, y_money, [c["money_lines"]],
-                                "round", "$ (log scale)", y_format="$.2s")
+                                "round", "$ (log; $0 on the floor)", y_format="$.2s",
+                                x_format="d")
+    c["legends"] = (
+        [(col, a, "line") for col, a in zip(colours, market.assets)],
+        [(_ui.DANGER, "liquidated in the round", "bar"), (_ui.CROSS, "liquidated so far", "line")],
+        [(col, n, "line") for col, n in zip(money_colours, money_names)])
     return c
+
+
+def round_ticks(n_rounds: int) -> np.ndarray:
+    """Whole-round ticks 0..n_rounds, at most about 10 of them."""
+    step = max(1, int(np.ceil(n_rounds / 10)))
+    return np.arange(0, n_rounds + 1, step, dtype=float)
+
+
+def log_domain(values, floor: float = 1e3) -> tuple[float, float]:
+    """Powers of ten around the positive ``values`` (a log axis has no 0); at least one decade."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size == 0:
+        return floor, floor * 1e3
+    lo = 10.0 ** np.floor(np.log10(max(v.min(), 1.0)))
+    hi = 10.0 ** np.ceil(np.log10(v.max() * 1.05))
+    return float(lo), float(max(hi, lo * 10))
 
 
 def describe(result, shock: float, n_accounts: int, shown_round: int, liquidated_so_far: int,
@@ -145,10 +175,7 @@ class CascadeLab(_ui.Component):
         self._controls = {
             "shock": (_ui.slider(f"Shock to {risky}", -0.05, -0.5, 0.0, 0.01,
                                  tooltip="Common price move applied before the cascade"), 1.0),
-            "depth": (W.FloatLogSlider(value=30.0, base=10, min=-1, max=3, step=0.05,
-                                       description="Market depth (× venue)", readout_format=".3g",
-                                       tooltip="Multiple of the venue's order-book depth",
-                                       style={"description_width": "initial"}), 1.0),
+            "depth": (_ui.depth_slider(30.0), 1.0),
             "impact": (W.ToggleButtons(options=[("linear", "linear"), ("square root", "sqrt"),
                                                 ("exponential", "exponential")],
                                        description="Price impact",
@@ -174,10 +201,12 @@ class CascadeLab(_ui.Component):
         c = _charts(self.market, self.book.n_accounts)
         self._price_lines, self._bars, self._cum_line, self._money_lines = (
             c["price_lines"], c["bars"], c["cum_line"], c["money_lines"])
+        self._scales = {k: c[k] for k in ("x_scale", "y_price", "y_liq", "y_money")}
         self._log = W.HTML(layout=W.Layout(width=_ui.FULL_WIDTH, max_height="260px", overflow="auto"))
         stepper = W.HBox([self._play, self._step_btn, self._reset_btn, self._round_slider])
         self._figures = c["price_fig"], c["liq_fig"], c["money_fig"]
-        charts = W.GridBox([*self._figures, self._log],
+        charts = W.GridBox([*(_ui.with_legend(f, items) for f, items in
+                              zip(self._figures, c["legends"])), self._log],
                            layout=W.Layout(grid_template_columns="repeat(2, minmax(300px, 1fr))"))
         super().__init__(children=[*(c for c, _ in self._controls.values()), stepper,
                                    self._problem_box, self._summary_box, charts], **kwargs)
@@ -226,15 +255,13 @@ class CascadeLab(_ui.Component):
     def _on_input(self, change) -> None:
         if self._quiet_depth:
             return
-        at_end = self.round >= self.n_rounds
-
         def revert():
             with self._quiet():
                 setattr(self, change["name"], self._good[change["name"]])
             self._sync_controls()
 
         if self._guard(self._compute, revert):
-            self._after_compute(to_end=at_end)
+            self._after_compute(to_end=True)      # the whole new cascade; Play replays it
 
     def _on_round(self, change) -> None:
         if self._quiet_depth:
@@ -261,18 +288,12 @@ class CascadeLab(_ui.Component):
                       volatile_shock(self.market, v["shock"]), v["impact"], MAX_ROUNDS,
                       v["close_factor"], v["insurance_fund"])
         self._good, self._result, self._lines = v, res, res.log()
-        R, nan = res.n_rounds, np.nan
-        self._prices = np.full((self.market.n_assets, MAX_ROUNDS + 1), nan)
-        self._prices[:, :R + 1] = (res.prices_by_round / res.reference_prices - 1.0).T
-        self._liq = np.full(MAX_ROUNDS, nan)
-        self._liq[:R] = res.liquidated_by_round
-        self._cum = np.full(MAX_ROUNDS + 1, nan)
-        self._cum[:R + 1] = np.cumsum(np.r_[0, res.newly_liquidated_by_round])
-        self._money = np.full((3, MAX_ROUNDS + 1), nan)
-        self._money[:, :R + 1] = [res.insurance_fund_by_round,
-                                  np.cumsum(np.r_[0.0, res.bad_debt_by_round]),
-                                  np.cumsum(np.r_[0.0, res.socialized_loss_by_round])]
-        self._money[self._money <= 0] = nan            # a log scale has no zero: "no value"
+        self._prices = (res.prices_by_round / res.reference_prices - 1.0).T    # (assets, R+1)
+        self._liq = np.asarray(res.liquidated_by_round, dtype=float)          # (R,)
+        self._cum = np.cumsum(np.r_[0, res.newly_liquidated_by_round]).astype(float)
+        self._money = np.array([res.insurance_fund_by_round,
+                                np.cumsum(np.r_[0.0, res.bad_debt_by_round]),
+                                np.cumsum(np.r_[0.0, res.socialized_loss_by_round])])
 
     def _after_compute(self, to_end: bool) -> None:
         res = self._result
@@ -285,26 +306,48 @@ class CascadeLab(_ui.Component):
         with self._quiet():
             self.round = res.n_rounds if to_end else min(self.round, res.n_rounds)
         self._sync_controls()
+        self._fit_axes()
         self._show_round()
+
+    def _fit_axes(self) -> None:
+        """Axes fitted to the whole cascade (not the round shown: they stay still during Play)."""
+        R, sc = self._result.n_rounds, self._scales
+        with sc["x_scale"].hold_sync():
+            sc["x_scale"].min, sc["x_scale"].max = -0.5, max(R, 1) + 0.5
+        for fig in self._figures:
+            fig.axes[0].tick_values = round_ticks(max(R, 1))
+        _ui.fit_scale(sc["y_price"], self._prices, pad=0.1)
+        _ui.fit_scale(sc["y_liq"], self._cum, pad=0.1)
+        lo, hi = log_domain(self._money)
+        with sc["y_money"].hold_sync():
+            sc["y_money"].min, sc["y_money"].max = lo, hi
 
     def _sync_controls(self) -> None:
         with self._quiet():
             for name, (ctl, scale) in self._controls.items():
-                # sliders clamp a value beyond their range (the trait keeps the exact value)
-                ctl.value = self._good[name] / scale if scale else self._good[name]
+                _ui.display_value(ctl, self._good[name] / scale if scale else self._good[name])
             for w in (self._play, self._round_slider):
                 w.max = self.n_rounds
                 w.value = self.round
 
     def _show_round(self) -> None:
-        r, nan = self.round, np.nan
-        cut = lambda a, k: np.where(np.arange(a.shape[-1]) < k, a, nan)  # noqa: E731
+        r, R = self.round, self._result.n_rounds
+        # round 0 is one point, drawn twice: bqplot squeezes a (k, 1) array to (k,), which
+        # it would read as one line of k points
+        idx = np.arange(r + 1) if r else np.zeros(2, dtype=int)
+        rounds = idx.astype(float)
+        floor = float(self._scales["y_money"].min)
+        bars_x = np.arange(1, max(R, 1) + 1, dtype=float)
+        bars_y = np.zeros(bars_x.size)
+        bars_y[:r] = self._liq[:r]                  # rounds not reached yet: height 0, not NaN
         with self._price_lines.hold_sync(), self._bars.hold_sync(), \
                 self._cum_line.hold_sync(), self._money_lines.hold_sync():
-            self._price_lines.y = cut(self._prices, r + 1)
-            self._bars.y = cut(self._liq, r)
-            self._cum_line.y = cut(self._cum, r + 1)
-            self._money_lines.y = cut(self._money, r + 1)
+            self._price_lines.x, self._price_lines.y = rounds, self._prices[:, idx]
+            self._bars.x, self._bars.y = bars_x, bars_y
+            self._cum_line.x, self._cum_line.y = rounds, self._cum[idx]
+            # a log axis has no zero: $0 (and anything below the axis) sits on its floor
+            self._money_lines.x = rounds
+            self._money_lines.y = np.maximum(self._money[:, idx], floor)
         shown = self._lines[:r + 1] + (self._lines[-1:] if r == self.n_rounds else [])
         newest = "font-weight:bold;border-left:3px solid var(--jp-brand-color1);padding-left:4px"
         items = [f'<li style="{newest if i == 0 else _ui._MUTED}">{html.escape(line)}</li>'

@@ -46,21 +46,19 @@ def test_default_lab_shows_the_engine_cascade():
     assert f"A -5% shock became {btc}" in lab.summary
     assert f"{res.n_liquidated:,} of 10,000 accounts liquidated" in lab.summary
     assert f"bad debt ${res.bad_debt:,.0f}" in lab.summary
-    # price lines: % change vs reference for rounds 0..R, NaN after
+    # price lines: % change vs reference for rounds 0..R, fitted arrays (no NaN padding)
     y = shown(lab._price_lines)
-    assert y.shape == (4, 31)
-    np.testing.assert_allclose(y[:, :res.n_rounds + 1],
-                               (res.prices_by_round / m.prices - 1).T)
-    assert np.isnan(y[:, res.n_rounds + 1:]).all()
+    assert y.shape == (4, res.n_rounds + 1)
+    np.testing.assert_allclose(y, (res.prices_by_round / m.prices - 1).T)
+    np.testing.assert_array_equal(lab._price_lines.x, np.arange(res.n_rounds + 1))
     assert "Stopped: no account left to liquidate." in lab._log.value
 
 
 def test_liquidations_shown_equal_the_engine(lab):
     res = engine(lab.book, lab.market)
     bars, cum = shown(lab._bars), shown(lab._cum_line)
-    assert bars.shape == (30,) and cum.shape == (31,)
-    np.testing.assert_array_equal(bars[:res.n_rounds], res.liquidated_by_round)
-    assert np.isnan(bars[res.n_rounds:]).all()
+    assert bars.shape == (res.n_rounds,) and cum.shape == (res.n_rounds + 1,)
+    np.testing.assert_array_equal(bars, res.liquidated_by_round)
     assert cum[res.n_rounds] == res.n_liquidated == lab.n_liquidated
     money = shown(lab._money_lines)
     assert money[1, res.n_rounds] == pytest.approx(res.bad_debt)
@@ -74,15 +72,17 @@ def test_stepping_changes_the_view_without_an_engine_call(lab, monkeypatch):
     before = lab.summary
     lab.reset()
     assert lab.round == 0 and lab._round_slider.value == 0 and lab._play.value == 0
-    assert np.isnan(shown(lab._bars)).all()
+    assert (shown(lab._bars) == 0).all() and shown(lab._bars).size == res.n_rounds
     y = shown(lab._price_lines)
-    assert np.isfinite(y[:, 0]).all() and np.isnan(y[:, 1:]).all()
+    assert y.shape == (4, 2) and np.isfinite(y).all()           # round 0, drawn twice
+    assert (y[:, 0] == y[:, 1]).all() and list(lab._price_lines.x) == [0, 0]
     assert "Showing round 0 of" in lab.summary and lab.summary != before
     lab.step()
     lab.step()
     assert lab.round == 2 and lab._round_slider.value == 2
     np.testing.assert_array_equal(shown(lab._bars)[:2], res.liquidated_by_round[:2])
-    assert np.isnan(shown(lab._bars)[2:]).all()
+    assert (shown(lab._bars)[2:] == 0).all()
+    assert shown(lab._price_lines).shape == (4, 3)
     assert f"Round 2: {res.liquidated_by_round[1]} accounts liquidated" in lab._log.value
     assert "Round 3:" not in lab._log.value
     lab._round_slider.value = 1                        # the slider (as Play moves it)
@@ -104,6 +104,7 @@ def test_play_and_round_slider_are_jslinked(lab):
     assert lab._play.max == lab._round_slider.max == lab.n_rounds
     lab.shock = -0.005                                  # nothing fails: zero rounds
     assert lab.n_rounds == 0 and lab._play.max == lab._round_slider.max == 0
+    assert np.asarray(lab._price_lines.y).shape == (4, 2)    # one point per line, not 4
     assert "over 0 rounds" in lab.summary and "no bad debt" in lab.summary
 
 
@@ -139,13 +140,67 @@ def test_every_control_moves_an_output(lab):
     assert lab.round == 0 and lab.summary != before
 
 
-def test_parameter_change_keeps_a_mid_cascade_round(lab):
+def test_parameter_change_shows_the_whole_new_cascade(lab):
+    # Issue 10: after an input change the charts held one point (round 1 of the new cascade).
     lab.round = 1
     lab.shock = -0.1
-    assert lab.round == 1                       # kept (clamped if needed)
+    assert lab.round == lab.n_rounds and lab._round_slider.value == lab.n_rounds
+    assert shown(lab._price_lines).shape[1] == lab.n_rounds + 1
+    lab.reset()
+    lab._controls["close_factor"][0].value = 0.5
+    assert lab.round == lab.n_rounds == lab._play.max       # Play (at its max) replays from 0
+
+
+def test_round_axis_fits_the_cascade_not_the_round_limit(lab):
+    for shock in (-0.05, -0.2, -0.005):
+        lab.shock = shock
+        x = lab._price_lines.scales["x"]
+        assert (x.min, x.max) == (-0.5, max(lab.n_rounds, 1) + 0.5)
+        ticks = lab._figures[0].axes[0].tick_values
+        assert ticks[0] == 0 and ticks[-1] <= max(lab.n_rounds, 1) and len(ticks) <= 11
+        assert np.array_equal(ticks, np.round(ticks))           # whole rounds only
+
+
+def test_y_axes_fit_the_data(lab):
+    prices, liq = lab._price_lines.scales["y"], lab._cum_line.scales["y"]
+    lo, hi = float(np.min(lab._price_lines.y)), float(np.max(lab._cum_line.y))
+    assert prices.min <= lo and prices.max >= 0 and prices.max - prices.min <= 3 * max(-lo, 0.05)
+    assert liq.min == 0 and hi <= liq.max <= 3 * hi                     # not 0..10,000 fixed
+    lab.reset()
+    assert (prices.min, liq.max) == (prices.min, liq.max)              # still during Play
+
+
+def test_no_nan_reaches_any_mark(lab):
+    """NaN x/y become SVG transform errors in the browser console (1,600+ per lesson)."""
+    for change in (lambda: None, lab.reset, lab.step, lambda: setattr(lab, "shock", -0.005),
+                   lambda: setattr(lab, "shock", -0.3), lambda: setattr(lab, "insurance_fund", 0.0),
+                   lab.reset):
+        change()
+        for mark in (lab._price_lines, lab._bars, lab._cum_line, lab._money_lines):
+            for arr in (mark.x, mark.y):
+                a = np.asarray(arr, dtype=float)
+                assert a.size and np.isfinite(a).all(), (mark.labels, arr)
+
+
+def test_fund_line_visible_from_round_0_on_the_log_scale(lab):
+    lab.insurance_fund = 0.0                     # $0 fund: drawn on the log axis' floor
+    lab.reset()
+    y, scale = shown(lab._money_lines), lab._money_lines.scales["y"]
+    assert y.shape == (3, 2) and (y >= scale.min).all() and (y <= scale.max).all()
+    lab.insurance_fund = 5e6
+    lab.reset()
+    assert shown(lab._money_lines)[0, 0] == 5e6 and lab._money_lines.scales["y"].max >= 5e6
     lab.round = lab.n_rounds
-    lab.shock = -0.05
-    assert lab.round == lab.n_rounds            # at the end: follows the new end
+    assert (shown(lab._money_lines) <= lab._money_lines.scales["y"].max).all()
+
+
+def test_legends_are_outside_the_figures(lab):
+    for fig in lab._figures:
+        assert not any(getattr(m, "display_legend", False) for m in fig.marks)
+    html = " ".join(w.value for w in lab.children[-1].children
+                    if hasattr(w, "children") for w in w.children if hasattr(w, "value"))
+    for name in ("BTC", "liquidated in the round", "insurance fund", "bad debt so far"):
+        assert name in html
 
 
 @pytest.mark.parametrize("trait, bad, words", [
@@ -199,13 +254,19 @@ def test_save_restore_round_trip(lab):
     assert other.get_state_dict() == lab.get_state_dict() and other.problem
 
 
-def test_depth_slider_snapping_echo_does_not_change_the_scenario(lab, monkeypatch):
-    # 30x is off the log slider's 10**0.05 grid: the browser shows 31.6 and sends it back.
+def test_depth_control_shows_exactly_30x_and_is_wide(lab, monkeypatch):
+    # Issue 10: the log slider read 31.6 where the lesson says 30x and could not return to 30.
+    depth = lab._controls["depth"][0]
+    assert depth.value == 30.0 and depth.label == "30×" and depth.layout.width.startswith("calc")
+    assert {1.0, 3.0, 10.0, 30.0, 100.0, 1000.0} <= {v for _, v in depth.options}
     calls = []
     monkeypatch.setattr("widgets.cascade_lab.cascade",
                         lambda *a, **k: calls.append(1) or cascade(*a, **k))
-    before = lab.n_liquidated
-    lab._controls["depth"][0].set_state({"value": 10 ** 1.5})
-    assert lab.depth == 30.0 and lab.n_liquidated == before and not calls
-    lab._controls["depth"][0].set_state({"value": 10 ** 1.55})      # a real one-step move
-    assert lab.depth == pytest.approx(10 ** 1.55) and calls
+    lab.depth = 31.6                               # off the grid from code: nearest shown
+    assert depth.value == 30.0 and lab.depth == 31.6 and len(calls) == 1
+    depth.set_state({"index": depth.index})        # the browser echoing it: no change
+    assert lab.depth == 31.6 and len(calls) == 1
+    depth.set_state({"index": depth.index + 1})    # a learner's move: 50x
+    assert lab.depth == 50.0 and len(calls) == 2
+    depth.set_state({"index": [v for _, v in depth.options].index(30.0)})
+    assert lab.depth == 30.0                       # and back to exactly 30
