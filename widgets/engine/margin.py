@@ -6,7 +6,10 @@ perp) with prices ``P``:
 * weighted collateral ``WC = sum(max(h, 0) * P * asset_weight) + max(cash, 0)``
 * weighted liabilities ``WL = sum(max(-h, 0) * P * liability_weight) + max(-cash, 0)``
 * perp unrealized PnL ``uPnL = sum(q * (P - entry_price))``
-* perp maintenance requirement ``MM = sum(|q| * P * maintenance_margin)``
+* perp maintenance requirement ``MM = sum(mm(|q| * P))`` with, per asset, the bracket rule
+  ``mm(N) = N * maintenance[k] - amount[k]`` for ``N`` in bracket ``k`` (one bracket: ``N x
+  maintenance_margin``; see :class:`.Market`), and the initial requirement ``IM = sum(N x
+  initial[k])``
 
 and, writing ``available = WC + uPnL`` and ``requirement = WL + MM``:
 
@@ -46,16 +49,27 @@ from ._validate import MAX_CELLS, MarginInputError
 from .book import Book, as_book
 from .market import Market, resolve_prices
 
-# Columns of the per-pool sums produced by one matrix product (see ``_pool_sums``).
-_WC, _WL, _MARK, _MM, _IM, _VALUE = range(6)
+# Columns of the per-pool sums produced by one matrix product (see ``_pool_sums``). The init-
+# weighted collateral and liabilities (_IWC, _IWL) are only computed when the market's init
+# weights differ from its maintenance weights; otherwise they equal _WC and _WL.
+_WC, _WL, _MARK, _MM, _IM, _VALUE, _IWC, _IWL = range(8)
+
+
+def _has_init_weights(market: Market) -> bool:
+    return not (np.array_equal(market.init_asset_weight, market.asset_weight)
+                and np.array_equal(market.init_liability_weight, market.liability_weight))
 
 
 def _weights(market: Market, P: np.ndarray) -> np.ndarray:
-    """Weight matrix ``W`` (6, S, 4n+2) so ``W.reshape(6 * S, -1) @ book._stack`` gives every
-    pool sum at once (built sums-major, so the product needs no transposed copy of ``W``)."""
+    """Weight matrix ``W`` (R, S, 4n+2) so ``W.reshape(R * S, -1) @ book._stack`` gives every
+    pool sum at once (built sums-major, so the product needs no transposed copy of ``W``).
+
+    R is 6, or 8 when the market has separate init weights. Perp requirements use the first
+    bracket's rates; :func:`_pool_sums` corrects the cells in higher brackets.
+    """
     n = market.n_assets
     S = P.shape[0]
-    W = np.zeros((6, S, 4 * n + 2))
+    W = np.zeros((8 if _has_init_weights(market) else 6, S, 4 * n + 2))
     h_pos, h_neg, q_pos, q_neg = (slice(k * n, (k + 1) * n) for k in range(4))
     W[_WC, :, h_pos] = P * market.asset_weight
     W[_VALUE, :, h_pos] = P
@@ -68,22 +82,54 @@ def _weights(market: Market, P: np.ndarray) -> np.ndarray:
     W[[_WC, _VALUE], :, 4 * n] = 1.0
     W[_WL, :, 4 * n + 1] = 1.0
     W[_VALUE, :, 4 * n + 1] = -1.0
+    if W.shape[0] == 8:
+        W[_IWC, :, h_pos] = P * market.init_asset_weight
+        W[_IWL, :, h_neg] = P * market.init_liability_weight
+        W[_IWC, :, 4 * n] = 1.0
+        W[_IWL, :, 4 * n + 1] = 1.0
     return W
 
 
+def _bracket_correction(sums: np.ndarray, stack: np.ndarray, market: Market, P: np.ndarray):
+    """Add to the requirement rows of ``sums`` what higher brackets charge beyond the first rate.
+
+    Only cells whose notional can reach a second bracket at some scenario price are evaluated
+    (a threshold on ``|q|`` per asset), so a book of small positions pays one comparison per
+    cell. In place; ``sums`` is (R, S, A).
+    """
+    n = market.n_assets
+    Pmax = P.max(0)
+    for j in np.flatnonzero(market._tiered):
+        absq = stack[2 * n + j] + stack[3 * n + j]                  # |cross perp| (A,)
+        idx = np.flatnonzero(absq >= market._br_floor[j, 1] / Pmax[j])
+        if not idx.size:
+            continue
+        N = absq[idx] * P[:, j:j + 1]                               # (S, c)
+        col = np.full(idx.size, j)
+        sums[_MM][:, idx] += market.requirement_cells(N, col, "maintenance") \
+            - N * market._br_mm[j, 0]
+        sums[_IM][:, idx] += market.requirement_cells(N, col, "initial") \
+            - N * market._br_im[j, 0]
+
+
 def _pool_sums(stack: np.ndarray, market: Market, P: np.ndarray) -> np.ndarray:
-    """Pool sums, shape (6, S, n_accounts); rows indexed by the ``_WC.._VALUE`` constants.
+    """Pool sums, shape (R, S, n_accounts); rows indexed by the ``_WC.._IWL`` constants.
 
     ``stack`` is a book's price-independent matrix ``[h+; h-; q+; q-; cash+; cash-]``, shape
-    (4n + 2, n_accounts).
+    (4n + 2, n_accounts). R is 6 (no separate init weights: read ``_WC``/``_WL`` for init) or 8.
+    Perp requirements follow each position's bracket.
     """
-    W = _weights(market, P).reshape(6 * P.shape[0], -1)    # (6*S, K), sums-major
+    Wf = _weights(market, P)
+    R = Wf.shape[0]
+    W = Wf.reshape(R * P.shape[0], -1)                      # (R*S, K), sums-major
     if P.shape[0] == 1:
-        # One scenario: hand BLAS the (6, K) factor column-major, as this product always has
+        # One scenario: hand BLAS the (R, K) factor column-major, as this product always has
         # (the layout picks the BLAS kernel, and so the rounding of the sums).
         W = np.asfortranarray(W)
-    out = W @ stack                                         # (6*S, A): one BLAS call
-    return out.reshape(6, P.shape[0], stack.shape[1])
+    out = (W @ stack).reshape(R, P.shape[0], stack.shape[1])  # (R*S, A): one BLAS call
+    if market.has_brackets:
+        _bracket_correction(out, stack, market, P)
+    return out
 
 
 def _ratios(available, requirement):
@@ -122,8 +168,10 @@ class MarginReport:
         isolated-mode account these are the weakest of its pool and its buckets (an empty pool,
         with no holdings and no cash, is not counted).
     pool_health : health of the cross pool alone.
-    initial_health : like ``pool_health`` with initial instead of maintenance margin for perps
-        (>= 0 means the pool could have opened these positions).
+    initial_health : init health of the pool (Mango v4): spot collateral and debt at the
+        *init* weights, perps at their initial requirement,
+        ``IWC + uPnL - IWL - IM`` (>= 0 means the pool could have opened these positions; a
+        new borrow, position or withdrawal is refused when it would leave it negative).
     liquidatable : True when the pool or any bucket has negative health.
     bucket_health, bucket_equity, bucket_requirement : per-asset isolated buckets, shape
         ``(..., n_assets)``; NaN where the account has no bucket (cross accounts, no perp).
@@ -181,7 +229,7 @@ class MarginReport:
             "liabilities": liab,
             "haircut": np.maximum(h, 0) * P - coll + liab - np.maximum(-h, 0) * P,
             "perp_pnl": q * (P - ep),
-            "maintenance": np.abs(q) * P * m.maintenance_margin,
+            "maintenance": m.maintenance_requirement(np.abs(q) * P),
             "isolated_margin": np.where(self._bucket_mask, b.isolated_margin, np.nan)
             * np.ones_like(P),
             "bucket_health": self._full_bucket_health,
@@ -226,7 +274,7 @@ def _bucket_arrays(book: Book, market: Market, P: np.ndarray):
     mask = (q != 0) & book.isolated[:, None]
     Ps = P[:, None, :]
     equity = book.isolated_margin + q * (Ps - book.entry_prices)
-    req = np.abs(q) * Ps * market.maintenance_margin
+    req = market.maintenance_requirement(np.abs(q) * Ps)
     health = equity - req
     nan = np.nan
     return np.where(mask, equity, nan), np.where(mask, req, nan), np.where(mask, health, nan)
@@ -244,7 +292,7 @@ def bucket_cells(perps, isolated_margin, entry_prices, cells, market: Market, P:
     q = perps.ravel()[cells]
     Pc = P[..., col]
     equity = isolated_margin.ravel()[cells] + q * (Pc - entry_prices.ravel()[cells])
-    return equity, np.abs(q) * Pc * market.maintenance_margin[col], col
+    return equity, market.requirement_cells(np.abs(q) * Pc, col, "maintenance"), col
 
 
 def _open_buckets(book: Book, market: Market, P: np.ndarray):
@@ -330,13 +378,14 @@ def margin_report(account_or_book, market: Market, prices=None) -> MarginReport:
             f"n_scenarios x n_accounts must be at most {MAX_CELLS:,}, got "
             f"{P2.shape[0]} x {book.n_accounts}")
 
-    sums = _pool_sums(book._stack, market, P2)                      # (6, S, A)
-    wc, wl, mark, mm, im, value = sums
+    sums = _pool_sums(book._stack, market, P2)                      # (R, S, A)
+    wc, wl, mark, mm, im, value = sums[:6]
+    iwc, iwl = (sums[_IWC], sums[_IWL]) if sums.shape[0] == 8 else (wc, wl)
     pnl = mark - book._entry_notional
     available = wc + pnl
     requirement = wl + mm
     pool_health = available - requirement
-    initial_health = available - (wl + im)
+    initial_health = (iwc + pnl) - (iwl + im)
     hf, mr = _ratios(available, requirement)
     equity = value + pnl
     health = pool_health
