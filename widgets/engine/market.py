@@ -52,6 +52,14 @@ class Market:
     depth : array_like, shape (n_assets,), default 1e7
         Market depth in quote notional, > 0: a net sale of ``depth`` (valued at ``prices``)
         moves the price by 100 % under the linear impact model (see :mod:`.cascade`).
+    liquidation_rules : LiquidationRules, optional
+        The venue's liquidation convention (:mod:`.rulebook`): how much a liquidation closes,
+        the penalty basis, who receives the penalty. Default: the engine default.
+    allow_inconsistent_penalty : bool, default True
+        When False, a penalty that makes liquidation *lower* health is refused: a perp
+        ``liquidation_penalty`` above ``maintenance_margin``, or a spot
+        ``asset_weight x (1 + liquidation_penalty) > 1`` (Aave's ``LT x (1 + bonus) <= 1``); see
+        :func:`~.rulebook.penalty_consistency`.
     init_asset_weight, init_liability_weight : array_like, shape (n_assets,), optional
         Spot weights for *initial* (init) health, which decides whether a new borrow, position
         or withdrawal is allowed (Mango v4 init weights; Aave's LTV). Default: the maintenance
@@ -118,6 +126,8 @@ class Market:
     init_asset_weight: np.ndarray = None
     init_liability_weight: np.ndarray = None
     brackets: dict = None
+    liquidation_rules: object = None
+    allow_inconsistent_penalty: bool = True
     _index: dict = field(init=False, repr=False)
     # Bracket tables as (n_assets, K) arrays, padded with floor = inf; a single-rate asset is one
     # bracket [0, inf) with amount 0. ``_tiered`` marks assets with more than one bracket.
@@ -181,6 +191,16 @@ class Market:
         if corr.shape != (n, n):
             raise MarginInputError(f"correlation must have shape {(n, n)}, got shape {corr.shape}")
         check_correlation("correlation", corr, assets)
+        from .rulebook import LiquidationRules, penalty_consistency
+        if self.liquidation_rules is not None and not isinstance(self.liquidation_rules,
+                                                                 LiquidationRules):
+            raise MarginInputError(f"liquidation_rules must be a LiquidationRules or None, got "
+                                   f"{type(self.liquidation_rules).__name__}")
+        if not self.allow_inconsistent_penalty:
+            bad = penalty_consistency(_PenaltyView(assets, vals))
+            if bad is not None:
+                raise MarginInputError(bad[1] + " (pass allow_inconsistent_penalty=True to "
+                                       "build such a venue on purpose)")
         # Everything validated: only now write the fields (frozen dataclass, so via object).
         object.__setattr__(self, "assets", assets)
         for f, arr in vals.items():
@@ -358,7 +378,10 @@ class Market:
 
         * asset and liability weights: Mango Markets v4 maintenance weights for BTC/ETH/SOL
           (0.9 / 1.1, i.e. 10x maintenance leverage) and USDC (1 / 1) —
-          ``blockworks-foundation/mango-docs: mango-markets/token-specs.md``.
+          ``blockworks-foundation/mango-docs: mango-markets/token-specs.md``; init weights
+          0.8 / 1.2 for BTC/ETH/SOL (5x init leverage, Mango's spot table: init 0.8, maint 0.9;
+          ``init_liab_w = 1 + 1/init_lev``, ``mango-markets/health-overview.md``) and 1 / 1 for
+          USDC.
         * perp margins: Hyperliquid's rule "maintenance margin is half the initial margin at max
           leverage", with max leverage 40x BTC, 25x ETH, 20x SOL — initial 2.5 % / 4 % / 5 %,
           maintenance 1.25 % / 2 % / 2.5 %
@@ -389,6 +412,8 @@ class Market:
             prices=[100_000.0, 4_000.0, 200.0, 1.0],
             asset_weight=[0.9, 0.9, 0.9, 1.0],
             liability_weight=[1.1, 1.1, 1.1, 1.0],
+            init_asset_weight=[0.8, 0.8, 0.8, 1.0],
+            init_liability_weight=[1.2, 1.2, 1.2, 1.0],
             maintenance_margin=[0.0125, 0.02, 0.025, 0.0],
             initial_margin=[0.025, 0.04, 0.05, 0.0],
             liquidation_penalty=[0.05, 0.05, 0.05, 0.0],
@@ -478,6 +503,16 @@ def _check_brackets(brackets, assets) -> dict:
         out[index[name]] = {"floor": fl, "maintenance": mm, "initial": im,
                             "amount": derived if amount is None else amount}
     return out
+
+
+class _PenaltyView:
+    """The fields :func:`~.rulebook.penalty_consistency` reads, before the market is built."""
+
+    def __init__(self, assets, vals):
+        self.assets = assets
+        self.liquidation_penalty = vals["liquidation_penalty"]
+        self.maintenance_margin = vals["maintenance_margin"]
+        self.asset_weight = vals["asset_weight"]
 
 
 def shock_vector(market: Market, shock) -> np.ndarray:
