@@ -87,29 +87,29 @@ class InsuranceFundLab(_ui.Component):
             "fund": (_ui.slider("Insurance fund ($M)", 20.0, 0.0, FUND_MAX / 1e6, 0.5,
                                 fmt=".1f"), 1e6),
             "shock": (_ui.slider(f"Shock to {risky}", -0.10, -0.5, 0.0, 0.01), 1.0),
-            "depth": (W.FloatLogSlider(value=30.0, base=10, min=-1, max=3, step=0.05,
-                                       description="Market depth (× venue)", readout_format=".3g",
-                                       tooltip="Multiple of the venue's order-book depth",
-                                       style={"description_width": "initial"}), 1.0)}
+            "depth": (_ui.depth_slider(30.0), 1.0)}
         for name, (ctl, scale) in self._controls.items():
             ctl.observe(lambda c, n=name, s=scale, w=ctl: self._from_control(n, c["new"] * s, w,
                                                                               s), "value")
         x_sc, y_sc = _ui.fixed_scale(-1.5, FUND_MAX / 1e6 + 1.5), _ui.fixed_scale(0.0, 1.0)
-        self._bars = Bars(x=FUND_GRID / 1e6, y=np.full((2, FUND_GRID.size), np.nan),
+        self._bars = Bars(x=FUND_GRID / 1e6, y=np.zeros((2, FUND_GRID.size)),
                           type="stacked", colors=[_ui.SAFE, _ui.DANGER],
-                          scales={"x": x_sc, "y": y_sc}, display_legend=True,
+                          scales={"x": x_sc, "y": y_sc},
                           labels=["covered by fund + penalties", "socialized (ADL)"])
         self._marker = Lines(x=[20.0, 20.0], y=[0.0, 1.0], colors=[_ui.CROSS], stroke_width=3,
                              line_style="dashed", scales={"x": x_sc, "y": y_sc},
-                             labels=["your fund"], display_legend=True)
+                             labels=["your fund"])
         self._figure = _ui.figure("Who pays the bad debt, by fund size", x_sc, y_sc,
                                   [self._bars, self._marker],
                                   "insurance fund before the cascade ($M)", "share of bad debt",
                                   y_format=".0%")
-        # The stacked bars always reach 100 %: give the legend an opaque, theme-aware background.
-        self._figure.legend_style = {"fill": "var(--jp-layout-color0)", "fill-opacity": 0.9}
+        # The stacked bars always reach 100 %: the legend goes under the figure, not over it.
+        chart = _ui.with_legend(self._figure, [
+            (_ui.SAFE, "covered by fund + penalties", "bar"),
+            (_ui.DANGER, "socialized (auto-deleveraging)", "bar"),
+            (_ui.CROSS, "your fund", "dashed")])
         super().__init__(children=[*(c for c, _ in self._controls.values()), self._problem_box,
-                                   self._summary_box, self._figure], **kwargs)
+                                   self._summary_box, chart], **kwargs)
         self.set_trait("market", market)
         self.set_trait("book", book)
         self._run_cascade()
@@ -166,7 +166,7 @@ class InsuranceFundLab(_ui.Component):
         self._quiet = True
         try:
             for name, (ctl, scale) in self._controls.items():
-                ctl.value = self._good[name] / scale      # sliders clamp beyond their range
+                _ui.display_value(ctl, self._good[name] / scale)
         finally:
             self._quiet = False
 
@@ -175,8 +175,9 @@ class InsuranceFundLab(_ui.Component):
         total = cov.bad_debt
         with self._bars.hold_sync(), self._marker.hold_sync():
             if bars:
+                # no bad debt: bars of height 0 (NaN would reach an SVG attribute)
                 self._bars.y = (np.vstack([grid.covered, grid.socialized]) / total if total > 0
-                                else np.full((2, FUND_GRID.size), np.nan))
+                                else np.zeros((2, FUND_GRID.size)))
             self._marker.x = [fund / 1e6, fund / 1e6]
         covered, social = float(cov.covered[0]), float(cov.socialized[0])
         self.set_trait("bad_debt", total)
