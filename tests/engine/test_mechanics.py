@@ -152,3 +152,16 @@ def test_score_policy_equals_direct_calls():
     assert s.line("x2").startswith("x2 ")
     with pytest.raises(MarginInputError, match="baseline_notional"):
         score_policy(m, shock, 0.0, n_accounts=100)
+
+
+def test_adl_uses_engine_scores_and_skips_liquidatable_accounts():
+    from widgets.engine import adl_scores
+    book = Book.from_accounts([
+        Account([0.0], perps=[-1.0], entry_prices=[150.0], cash=-60.0),   # equity -10: failing
+        Account([0.0], perps=[-1.0], entry_prices=[150.0], cash=50.0)])   # equity 100
+    q = adl_queue(book, X, "X", "short")
+    score, _ = adl_scores(book.holdings, book.perps, book.entry_prices, book.isolated_margin,
+                          book.cash, book.isolated, X.prices)
+    assert q.order.tolist() == [1]
+    assert q.rank[1] == pytest.approx(score[1, 0]) == pytest.approx(50 / 150 * 100 / 100)
+    assert np.isnan(q.rank[0])

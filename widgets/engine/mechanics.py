@@ -35,6 +35,7 @@ import numpy as np
 from ._validate import MarginInputError, as_float_array, check_range, check_size
 from .book import Account, Book, as_book  # noqa: F401 (Account: doctests)
 from .cascade import CascadeResult, cascade
+from .adl import adl_scores
 from .liquidation import liquidate
 from .margin import margin_report
 from .market import Market, resolve_prices
@@ -198,9 +199,10 @@ class AdlQueue:
     order : ndarray of int
         Accounts in the queue (profitable positions on ``side``), first to be deleveraged first.
     rank, pnl_pct, leverage, pnl : ndarray, shape (n_accounts,)
-        ``pnl_pct x leverage``; unrealized PnL / entry notional; position notional / the equity
-        backing it (the account's for cross, the bucket's for isolated); unrealized PnL.
-        ``rank`` is NaN for accounts not in the queue.
+        ``pnl_pct x leverage`` (:func:`~.adl.adl_scores`); unrealized PnL / entry notional;
+        position notional / the equity backing it (the pool's for cross, the bucket's for
+        isolated); unrealized profit. ``rank`` is NaN for accounts not in the queue,
+        ``leverage`` NaN where the position is not profitable.
     closed_units, given_up : ndarray, shape (n_accounts,)
         Units of the position closed against the bankrupt one, and the profit that costs the
         account (closing at the bankruptcy price instead of the mark).
@@ -228,10 +230,11 @@ def adl_queue(book, market: Market, asset: str, side: str, quantity: float = 0.0
               bankruptcy_price: float | None = None, prices=None) -> AdlQueue:
     """Rank ``side`` positions in ``asset`` for auto-deleveraging; close ``quantity`` against them.
 
-    Ranking (BitMEX): for a profitable position, ``rank = PnL % x effective leverage`` with
-    ``PnL % = unrealized PnL / |entry notional|`` and ``effective leverage = |notional at mark| /
-    equity`` (the account's equity in cross mode, the bucket's margin + uPnL in isolated mode);
-    highest first. Positions at a loss, or backed by no positive equity, are not in the queue.
+    Ranking: the engine's :func:`~.adl.adl_scores` (BitMEX's formula): for a profitable
+    position, ``rank = PnL % x effective leverage`` with ``PnL % = unrealized PnL / |entry
+    notional|`` and ``effective leverage = |notional at mark| / equity`` (the cross pool's equity,
+    or the isolated bucket's margin + uPnL); highest first. Positions at a loss, and accounts that
+    are themselves liquidatable (they are liquidated, not deleveraged), are not in the queue.
 
     Assignment: a bankrupt position of ``quantity`` units on the other side is closed against
     the queue in rank order, each account closing at most its whole position, at the bankrupt
@@ -289,19 +292,20 @@ def adl_queue(book, market: Market, asset: str, side: str, quantity: float = 0.0
     else:
         bp = float("nan") if bankruptcy_price is None else float(bankruptcy_price)
     c = market.assets.index(asset)
-    q, ep, mark = book.perps[:, c], book.entry_prices[:, c], float(P[c])
-    on_side = q < 0 if side == "short" else q > 0
-    pnl = np.where(on_side, q * (mark - ep), 0.0)
-    entry = np.abs(q * ep)
-    equity = np.asarray(margin_report(book, market, prices=P).equity, dtype=float).reshape(-1)
-    bucket = book.isolated_margin[:, c] + pnl
-    backing = np.where(book.isolated, bucket, equity)
-    notional = np.abs(q) * mark
+    q, mark = book.perps[:, c], float(P[c])
+    # The ranking is the engine's (adl.adl_scores): NaN unless the position is profitable.
+    score, profit = adl_scores(book.holdings, book.perps, book.entry_prices,
+                               book.isolated_margin, book.cash, book.isolated, P)
+    score, pnl = score[:, c], profit[:, c]
+    entry = np.abs(q * book.entry_prices[:, c])
     with np.errstate(divide="ignore", invalid="ignore"):
         pnl_pct = np.where(entry > 0, pnl / np.where(entry > 0, entry, 1.0), 0.0)
-        leverage = np.where(backing > 0, notional / np.where(backing > 0, backing, 1.0), np.inf)
-    queued = on_side & (pnl > 0) & (backing > 0)
-    rank = np.where(queued, pnl_pct * leverage, np.nan)
+        leverage = np.where(pnl_pct > 0, score / np.where(pnl_pct > 0, pnl_pct, 1.0), np.nan)
+    # An account that is itself liquidatable is liquidated, not deleveraged.
+    failing = np.asarray(margin_report(book, market, prices=P).liquidatable).reshape(-1)
+    on_side = q < 0 if side == "short" else q > 0
+    queued = on_side & np.isfinite(score) & ~failing
+    rank = np.where(queued, score, np.nan)
     idx = np.flatnonzero(queued)
     order = idx[np.argsort(-rank[idx], kind="stable")]
     size = np.abs(q[order])
