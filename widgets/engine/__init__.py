@@ -5,6 +5,9 @@ Public names (one flat namespace, QuantEcon style):
 * :class:`Market` — a venue's rulebook and prices; :meth:`Market.example`.
 * :class:`Account`, :class:`Book` — one account, many accounts as arrays.
 * :func:`margin_report` — equity, health, health factor, margin ratio, buckets, breakdown.
+* :func:`liquidation_price`, :func:`free_collateral`, :func:`max_withdrawal`,
+  :func:`max_position` — per-position liquidation prices (closed form, bracket by bracket) and
+  what the venue still accepts (init health).
 * :func:`liquidate` — account-level liquidation with penalty, insurance fund and bad debt.
 * :class:`LiquidationRules` — venue liquidation conventions (restore health, Aave, full close);
   :func:`penalty_consistency`; :func:`adl_scores` — the auto-deleveraging ranking.
@@ -26,6 +29,7 @@ from .liquidation import LiquidationEvent, LiquidationResult, liquidate
 from .rulebook import LiquidationRules, penalty_consistency
 from .adl import adl_scores
 from .margin import MarginReport, margin_report
+from .limits import Limit, free_collateral, liquidation_price, max_position, max_withdrawal
 from .market import Market
 from .scenarios import correlated_returns, liquidation_probability, stress_correlation
 from .insurance import FundCoverage, fund_coverage
@@ -36,6 +40,7 @@ from .correlation import correlation_pairs, explain_inconsistent, with_correlati
 __all__ = [
     "MarginInputError", "Market", "Account", "Book",
     "MarginReport", "margin_report",
+    "liquidation_price", "free_collateral", "max_withdrawal", "max_position", "Limit",
     "LiquidationResult", "LiquidationEvent", "liquidate",
     "LiquidationRules", "penalty_consistency", "adl_scores",
     "CascadeResult", "cascade", "price_impact",
