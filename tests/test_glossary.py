@@ -1,4 +1,5 @@
-"""Every ``glossary.md#anchor`` a lesson or guide links to exists in lessons/glossary.md.
+"""Links resolve: every ``glossary.md#anchor`` exists, and every relative link in lessons/ (files
+and anchors) resolves (``tools/links.py``).
 
 An anchor resolves on GitHub if it is a heading's GitHub slug or an explicit ``<a id>``; in
 JupyterLab's Markdown preview if it is the heading's text with spaces as hyphens or an explicit
@@ -44,3 +45,52 @@ def test_every_glossary_link_resolves():
                 bad.append(f"{path.name}: #{anchor} does not resolve on {' and '.join(missing)}")
     assert linked > 20, "lessons should link their terms to the glossary"
     assert not bad, "\n".join(bad)
+
+
+def _load_links_tool():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cml_links", REPO / "tools" / "links.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+links = _load_links_tool()
+LINKED_FILES = (sorted(LESSONS.glob("*.ipynb")) + sorted((LESSONS / "apps").glob("*.ipynb"))
+                + sorted(LESSONS.glob("*.md")))
+
+
+def test_every_relative_link_resolves():
+    """Every relative link in the lessons' markdown, the apps, the glossary and the guide points
+    to a file of the repository, and its #fragment (if any) to a heading or id of that file --
+    for .md files as both GitHub and JupyterLab make heading anchors (tools/links.py)."""
+    bad = [p for path in LINKED_FILES for p in links.problems(path)]
+    checked = sum(len(links.links_in(text)) for path in LINKED_FILES
+                  for _, text in links.markdown_texts(path))
+    assert checked > 100, f"only {checked} links found: is the link pattern still right?"
+    assert not bad, "\n".join(bad)
+
+
+def test_link_check_catches_broken_links(tmp_path):
+    """The checker itself fails on what broke before (lesson 06's ``[gap]({G}#gap-risk)``)."""
+    page = tmp_path / "page.md"
+    (tmp_path / "other.md").write_text('<a id="gap-risk"></a>\n### Gap risk\n\n## Recap\n',
+                                       encoding="utf-8")
+    nb = {"cells": [{"cell_type": "markdown", "metadata": {},
+                     "source": ["## 3. Pooling: `CorrelationLab`\n"]}]}
+    (tmp_path / "lesson.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    page.write_text('<a id="here"></a>\n# Here\n'
+                    "[a]({G}#gap-risk) [b](other.md#no-such) [c](missing.ipynb) "
+                    "[d](#not-here) [e](other.md#Gap-risk) `[f](in-code.md)`\n"
+                    "[ok1](other.md#gap-risk) [ok2](lesson.ipynb#3.-Pooling:-CorrelationLab) "
+                    "[ok3](#here) [ok4](https://example.org/x) [ok5](other.md) "
+                    '<a href="lesson.ipynb">ok6</a>', encoding="utf-8")
+    found = links.problems(page, root=tmp_path)
+    assert [f.split(": ", 1)[1].split(":")[0] for f in found] == [
+        "{G}#gap-risk", "other.md#no-such", "missing.ipynb", "#not-here", "other.md#Gap-risk"
+    ], found
+    # "## Recap" is #recap on GitHub but #Recap in JupyterLab: in an .md file neither alone
+    # works in both, so a link to it is flagged (the glossary gives every term an explicit id)
+    page.write_text("[recap](other.md#recap) [Recap](other.md#Recap)", encoding="utf-8")
+    assert len(links.problems(page, root=tmp_path)) == 2
