@@ -315,7 +315,7 @@ class Book:
     @classmethod
     def random(cls, market, n_accounts: int, seed=None, *, isolated_share: float = 0.3,
                long_bias: float = 0.7, median_equity: float = 10_000.0,
-               stable: str | None = None) -> "Book":
+               stable: str | None = None, preset: str | None = "legacy") -> "Book":
         """A reproducible population of accounts with realistic, varied leverage.
 
         Every account starts within its initial-margin limits (no one is liquidatable at
@@ -343,6 +343,23 @@ class Book:
         stable : str, optional
             Name of the stablecoin asset (never used as a risky leg). Default: the
             lowest-volatility asset when its volatility is below 1 %, else none.
+        preset : {"calm", "overheated", "legacy"}, default "legacy"
+            How perp leverage (perp notional / account equity) is drawn:
+
+            * ``"calm"``: lognormal with median 0.20x and 95th percentile 5.1x, the leverage
+              distribution of Hyperliquid accounts reconstructed on chain around 10 October
+              2025 (ConejoCapital/HyperMultiAssetedADL, 437,723 accounts; domain.md section 5)
+              — most accounts hold little leverage, a thin tail holds a lot;
+            * ``"overheated"``: lognormal with median 5x and 95th percentile 18.6x (log-sd 0.8)
+              — illustrative, not measured: a crowd whose typical liquidation line sits within
+              15-20 % of the price, so that a -13 % BTC move (10 October 2025) liquidates about a
+              third of leveraged accounts, the scale of that day's 1.6 million liquidated traders
+              (domain.md section 5; order of magnitude only);
+            * ``"legacy"``: ``utilisation x max leverage`` with utilisation ~ Beta(2, 3) (the
+              earlier construction, heavily leveraged).
+
+            Every preset caps leverage at 98 % of what initial margin allows, so nobody starts
+            liquidatable.
 
         Examples
         --------
@@ -400,10 +417,27 @@ class Book:
         im = np.maximum(market.initial_margin, 1e-3)
         perps = np.zeros((n_acc, n))
         iso_margin = np.zeros((n_acc, n))
+        if preset not in ("legacy", "calm", "overheated"):
+            raise MarginInputError(
+                f"preset must be one of ['calm', 'overheated', 'legacy'], got {preset!r}")
+        if preset != "legacy":
+            med, sd = (0.20, (np.log(5.1) - np.log(0.20)) / 1.645) if preset == "calm" else (5.0, 0.8)
+            lev = med * np.exp(sd * rng.standard_normal(n_acc))
+            # Perp notional per leg; the cap keeps the leg within initial margin. ``util`` then
+            # records the share of the free initial margin the account uses (for the buffers).
+            cap = 0.98 * free / n_legs
+            lev_notional = lev * equity / n_legs
+            used = sum(np.where(k < n_legs, np.minimum(lev_notional, cap / im[legs[:, k]])
+                                * im[legs[:, k]], 0.0) for k in range(2))
+            util = np.clip(used / np.maximum(free, 1e-12), 1e-6, 0.98)
+            buffer = 1.0 + (1.0 / util - 1.0) * rng.random(n_acc) * 0.98
         for leg in range(2):
             active = leg < n_legs
             a = legs[:, leg]
-            notional = np.where(active, util * free / n_legs / im[a], 0.0)
+            if preset == "legacy":
+                notional = np.where(active, util * free / n_legs / im[a], 0.0)
+            else:
+                notional = np.where(active, np.minimum(lev_notional, cap / im[a]), 0.0)
             np.add.at(perps, (rows, a), side[:, leg] * notional / P[a])
             np.add.at(iso_margin, (rows, a),
                       np.where(isolated, notional * im[a] * buffer, 0.0))

@@ -55,8 +55,32 @@ MAX_PRICE_FACTOR = 100.0
 _LOG_BOUND = float(np.log(MAX_PRICE_FACTOR))
 
 
-def price_impact(market: Market, shocked_prices, units_sold, impact: str = "linear"):
+# How the three impact models are scaled (see :func:`price_impact`): "common" puts them on one
+# parameter meaning (a sale of 1 % of depth moves the price 1 % under every model); "legacy" is
+# the earlier scaling (square root uses the daily volatility, exponential e^-x).
+IMPACT_SCALE = "legacy"
+# Exponential rate so that 1 - exp(-k x) = x at x = 1 % of depth.
+_EXP_RATE = float(-np.log(0.99) / 0.01)
+
+
+def price_impact(market: Market, shocked_prices, units_sold, impact: str = "linear",
+                 scale: str | None = None):
     """Prices after net sales ``units_sold`` (cumulative, per asset; negative = bought).
+
+    With ``scale="common"`` the three models share one parameter meaning: **a sale of 1 % of
+    depth moves the price by 1 %** under each of them, so switching models compares shapes, not
+    scales. With ``x`` the sale as a fraction of depth:
+
+    * linear: ``1 - x``;
+    * square root: ``1 - sign(x) * 0.1 * sqrt(|x|)`` (``0.1 = 1 % / sqrt(1 %)``; the law
+      ``Y sigma sqrt(Q/V)`` with depth chosen so that ``Y sigma sqrt(0.01) = 1 %``);
+    * exponential: ``exp(-k x)``, ``k = -ln(0.99) / 0.01 = 1.00503`` (Caccioli et al.'s
+      calibration idea, "selling a given fraction moves the price by a given amount", pinned at
+      1 % instead of their 10 %).
+
+    Selling 10 % of depth then moves the price 10 % (linear), 3.16 % (square root), 9.56 %
+    (exponential). ``scale="legacy"`` (the module default ``IMPACT_SCALE`` until changed) uses
+    ``volatility * sqrt(|x|)`` and ``exp(-x)``.
 
     Parameters
     ----------
@@ -78,13 +102,17 @@ def price_impact(market: Market, shocked_prices, units_sold, impact: str = "line
     >>> price_impact(m, np.array([2_000.0]), np.array([5.0])).round(2).tolist()
     [1980.0]
     """
+    scale = IMPACT_SCALE if scale is None else scale
+    if scale not in ("common", "legacy"):
+        raise MarginInputError(f"scale must be 'common' or 'legacy', got {scale!r}")
+    common = scale == "common"
     x = units_sold * market.prices / market.depth
     if impact == "linear":
         factor = 1.0 - x
     elif impact == "sqrt":
-        factor = 1.0 - np.sign(x) * market.volatility * np.sqrt(np.abs(x))
+        factor = 1.0 - np.sign(x) * (0.1 if common else market.volatility) * np.sqrt(np.abs(x))
     elif impact == "exponential":
-        factor = np.exp(-np.clip(x, -_LOG_BOUND, _LOG_BOUND))
+        factor = np.exp(-np.clip(x * (_EXP_RATE if common else 1.0), -_LOG_BOUND, _LOG_BOUND))
     else:
         raise MarginInputError(f"impact must be one of {list(IMPACT_MODELS)}, got {impact!r}")
     return shocked_prices * np.clip(factor, MIN_PRICE_FRACTION, MAX_PRICE_FACTOR)

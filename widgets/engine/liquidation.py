@@ -390,6 +390,9 @@ class LiquidationResult:
         Socialized loss no remaining account could take (0 unless nobody is left).
     rules : LiquidationRules
         The convention used.
+    bankruptcy_price : ndarray, shape (n_accounts, n_assets)
+        For each perp of a liquidated pool or bucket, the price at which that part's equity is
+        zero (before the call); NaN elsewhere.
 
     Conservation (tested): ``equity_before.sum() + insurance_fund_before ==
     equity_after.sum() + insurance_fund + liquidator_bonus.sum() - socialized_loss``.
@@ -420,6 +423,7 @@ class LiquidationResult:
     adl_rank: np.ndarray = None
     socialized_unassigned: float = 0.0
     rules: object = None
+    bankruptcy_price: np.ndarray = None
 
     @property
     def total_penalty(self) -> float:
@@ -511,6 +515,7 @@ def liquidate(book: Book, market: Market, prices=None, close_factor: float | Non
 
     state = _State(book)
     equity_before = state.total_equity(P)
+    bankrupt_px = _bankruptcy_prices(book, P)
     flows = _liquidate_state(state, market, P, rules)
     bad_total = float(flows.bad_debt.sum())
     fund, payout, socialized = _settle(fund0, float(flows.protocol_fee.sum()), bad_total)
@@ -528,7 +533,29 @@ def liquidate(book: Book, market: Market, prices=None, close_factor: float | Non
         socialized_loss=socialized, assets=market.assets, protocol_fee=flows.protocol_fee,
         liquidator_bonus=flows.liquidator_bonus, fully_closed=flows.fully_closed,
         socialized_by_account=adl.socialized_by_account, adl_rank=adl.adl_rank,
-        socialized_unassigned=adl.unassigned, rules=rules)
+        socialized_unassigned=adl.unassigned, rules=rules,
+        bankruptcy_price=np.where(flows.pool_failed[:, None] & ~book.isolated[:, None]
+                                  | flows.bucket_failed, bankrupt_px, np.nan))
+
+
+def _bankruptcy_prices(book: Book, P: np.ndarray) -> np.ndarray:
+    """Price of each perp at which the part holding it has zero equity, other prices held.
+
+    An isolated bucket: ``P - equity / q``. A cross pool with several perps: each perp carries a
+    share of the pool's equity in proportion to its notional (the pool is zero when every perp is
+    at its bankruptcy price). NaN where there is no perp. (BitMEX/dYdX: ADL closes at the
+    bankrupt position's bankruptcy price.)
+    """
+    q, ep = book.perps, book.entry_prices
+    iso = book.isolated[:, None]
+    cq = np.where(iso, 0.0, q)
+    pool_eq = (book.holdings * P).sum(1) + book.cash + (cq * (P - ep)).sum(1)
+    N = np.abs(cq) * P
+    tot = N.sum(1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(tot > 0, N / tot, 0.0) * pool_eq[:, None]
+        part = np.where(iso, book.isolated_margin + q * (P - ep), share)
+        return np.where(q != 0, P - part / q, np.nan)
 
 
 def _adl(state: _State, P, bad_by_side, bad_other, bad_total, socialized, excluded):
