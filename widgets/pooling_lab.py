@@ -22,6 +22,31 @@ def _nice(x: float) -> float:
     return next(f * k for f in (1, 2, 5, 10) if f * k >= x)
 
 
+ROW_AMOUNT, ROW_STATUS = 0.93, 0.84      # label rows over the health bars (0..1 of the plot)
+HEADROOM = 0.74                          # bars reach at most this share of the plot height
+
+
+def _fit_health(scale, values) -> bool:
+    """Fit the health axis to ``values`` and 0, leaving the top rows for the labels.
+
+    Hysteresis as in :func:`_ui.nice_domain`: while a drag keeps the bars inside, the axis
+    stays; it is refitted when a bar would reach the label rows or the bars shrink far inside.
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    lo, hi = min(0.0, float(v.min(initial=0.0))), max(0.0, float(v.max(initial=0.0)))
+    top = lo + (hi - lo) / HEADROOM if hi > 0 else 0.0
+    current = (scale.min, scale.max)
+    if current[1] > current[0] and lo >= current[0] and \
+            hi <= current[0] + (HEADROOM + 0.06) * (current[1] - current[0]) and \
+            max(hi - lo, 1.0) >= 0.25 * (current[1] - current[0]):
+        return False
+    new = _ui.nice_domain([lo, hi, top], None, pad=0.06, ticks=8)
+    with scale.hold_sync():
+        scale.min, scale.max = new
+    return True
+
+
 def _names(items) -> str:
     """``BTC``, ``BTC and ETH``, ``BTC, ETH and SOL``."""
     items = list(items)
@@ -108,14 +133,12 @@ class PoolingLab(_ui.Component):
         self._posted_slider = _ui.slider("Isolated: share posted to buckets", 1.0, 0.0, 1.0, 0.01,
                                          tooltip="The rest of the collateral stays in the pool")
         self._posted_slider.observe(self._on_posted, names="value")
-        gross = float(sum(abs(float(v)) * P[market.index(a)] for a, v in positions.items()))
-        H = _nice(max(top, 0.2 * gross))
-        figs = [self._health_fig("cross", "Cross: one pool", ["Whole account"], H),
-                self._health_fig("iso", "Isolated: a bucket per perp",
-                                 ["Pool (cash)", *market.assets], H),
-                self._money_fig("loss", "Collateral lost to liquidation", H),
-                self._money_fig("capital", "Collateral needed (initial margin) at these prices",
-                                1.5 * H)]
+        # one health scale for both health figures (cross health is the sum of the parts')
+        self._health_scale = _ui.fixed_scale(-1.0, 1.0)
+        figs = [self._health_fig("cross", "Cross: one pool", ["Whole account"]),
+                self._health_fig("iso", "Isolated: a bucket per perp", list(positions)),
+                self._money_fig("loss", "Collateral lost to liquidation"),
+                self._money_fig("capital", "Collateral needed (initial margin) at these prices")]
         controls = W.VBox([*self._size_sliders.values(), self._collateral_slider,
                            self._posted_slider], layout=W.Layout(width="50%"))
         for fig, flex in zip(figs, ("1 1 0", "2 1 0", "1 1 0", "1 1 0")):
@@ -131,31 +154,42 @@ class PoolingLab(_ui.Component):
         if not self._guard(self._render):               # bad constructor arguments raise
             raise MarginInputError(self.problem)
 
-    # -- figures: bars plus a text label per bar (numbers and status, not colour alone) -----
-    def _health_fig(self, key, title, names, H):
+    # -- figures: bars plus text per bar (numbers and status, not colour alone) ----------------
+    def _health_fig(self, key, title, names):
+        """Health bars; above each, in two fixed rows over the plot, its amount and status.
+
+        The rows sit on a 0..1 scale (fixed pixels) and the health axis leaves them room
+        (:meth:`_fit_health`), so a label never covers a bar or its neighbour's label.
+        """
         colour = _ui.CROSS if key == "cross" else _ui.ISOLATED
-        xs, ys, unit = _ui.ordinal_scale(names), _ui.fixed_scale(-H, H), _ui.fixed_scale(0, 1)
-        bars = Bars(x=names, y=np.zeros(len(names)), scales={"x": xs, "y": ys}, colors=[colour],
+        xs, ys, unit = _ui.ordinal_scale(names), self._health_scale, _ui.fixed_scale(0, 1)
+        n = len(names)
+        bars = Bars(x=names, y=np.zeros(n), scales={"x": xs, "y": ys}, colors=[colour],
                     padding=0.3)
-        text = Label(x=names, y=np.full(len(names), 0.85 * H), text=[""] * len(names),
-                     scales={"x": xs, "y": ys}, align="middle", default_size=12, colors=[colour])
+        amount = Label(x=names, y=np.full(n, ROW_AMOUNT), text=[""] * n,
+                       scales={"x": xs, "y": unit}, align="middle", default_size=12,
+                       font_weight="bold", colors=["var(--jp-ui-font-color1)"])
+        status = Label(x=names, y=np.full(n, ROW_STATUS), text=[""] * n,
+                       scales={"x": xs, "y": unit}, align="middle", default_size=12,
+                       font_weight="normal", colors=["var(--jp-ui-font-color1)"])
         line = Lines(x=[0.0, 1.0], y=[0.0, 0.0], scales={"x": unit, "y": ys},
                      colors=[_ui.DANGER], line_style="dashed")
-        self._marks[key] = (bars, text, -H, H)
+        self._marks[key] = (bars, amount, status, xs)
         # The line is named in the axis label, not by a caption on the chart, which would sit
         # on top of the bars (unreadable contrast) whenever health is near 0.
-        return _ui.figure(title, xs, ys, [bars, line, text], y_label="health ($)",
+        return _ui.figure(title, xs, ys, [bars, line, amount, status], y_label="health ($)",
                           x_label="dashed line: liquidation (health 0)",
                           y_format="$.2s", height="260px")
 
-    def _money_fig(self, key, title, top):
+    def _money_fig(self, key, title):
         names = ["Cross", "Isolated"]
-        xs, ys = _ui.ordinal_scale(names), _ui.fixed_scale(0, top)
+        xs, ys = _ui.ordinal_scale(names), _ui.fixed_scale(0, 1)
         bars = Bars(x=names, y=np.zeros(2), scales={"x": xs, "y": ys},
                     colors=[_ui.CROSS, _ui.ISOLATED], padding=0.4)
-        text = Label(x=names, y=np.zeros(2), y_offset=-8, text=["", ""], colors=[_ui.NEUTRAL],
-                     scales={"x": xs, "y": ys}, align="middle", default_size=12)
-        self._marks[key] = (bars, text, 0.0, top)
+        text = Label(x=names, y=np.zeros(2), y_offset=-8, text=["", ""],
+                     colors=["var(--jp-ui-font-color1)"], scales={"x": xs, "y": ys},
+                     align="middle", default_size=12)
+        self._marks[key] = (bars, text, None, xs)
         return _ui.figure(title, xs, ys, [bars, text], y_format="$.2s", height="220px")
 
     # -- inputs --------------------------------------------------------------------------
@@ -231,23 +265,41 @@ class PoolingLab(_ui.Component):
         self._draw(res)
 
     def _draw(self, res):
-        status = lambda h: f"{_ui.money(h)} {'LIQUIDATED' if h < 0 else 'safe'}"  # noqa: E731
-        iso = np.concatenate([res.pool_health[1:], res.bucket_health])
-        data = {"cross": (res.pool_health[:1], [status(res.pool_health[0])]),
-                "iso": (iso, [status(h) if np.isfinite(h) else "no perp" for h in iso])}
-        for key, v in (("loss", res.loss), ("capital", res.capital_required)):
-            data[key] = (v, [f"{mode}: {_ui.money(x)}"
-                             for mode, x in zip(("Cross", "Isolated"), v)])
+        iso_names, iso = self._isolated_parts(res)
+        cross = res.pool_health[:1]
+        data = {"cross": (["Whole account"], cross), "iso": (iso_names, iso),
+                "loss": (["Cross", "Isolated"], res.loss),
+                "capital": (["Cross", "Isolated"], res.capital_required)}
+        health_scale = self._health_scale
         with ExitStack() as stack:                      # one message per mark
-            for bars, text, _, _ in self._marks.values():
-                stack.enter_context(bars.hold_sync())
-                stack.enter_context(text.hold_sync())
-            for key, (bars, text, lo, hi) in self._marks.items():
-                y, labels = data[key]
-                bars.y = np.clip(y, lo, hi)             # beyond the fixed axis: drawn at the edge
-                text.text = labels
-                if lo == 0.0:                           # money charts: label sits on its bar
-                    text.y = np.clip(y, 0.0, 0.9 * hi)
+            for bars, text, status, xs in self._marks.values():
+                for m in (bars, text, status, xs, bars.scales["y"]):
+                    if m is not None:
+                        stack.enter_context(m.hold_sync())
+            _fit_health(health_scale, np.concatenate([cross, iso]))
+            for key, (bars, text, status, xs) in self._marks.items():
+                names, y = data[key]
+                if list(xs.domain) != names:             # only the parts that exist
+                    xs.domain = names
+                    text.x = names
+                    bars.x = names
+                    if status is not None:
+                        status.x, status.y = names, np.full(len(names), ROW_STATUS)
+                        text.y = np.full(len(names), ROW_AMOUNT)
+                scale = bars.scales["y"]
+                if status is None:                      # money: label on its bar
+                    _ui.fit_scale(scale, np.asarray(y) * 1.18, include=(0.0, 1_000.0),
+                                  pad=0.0, ticks=8)
+                    shown, side = _ui.off_scale(y, scale.min, scale.max)
+                    bars.y = shown
+                    text.y = shown
+                    text.text = [_ui.off_scale_text(f"{mode}: {_ui.money(v)}", sd)
+                                 for mode, v, sd in zip(names, y, side)]
+                else:
+                    shown, side = _ui.off_scale(y, scale.min, scale.max)
+                    bars.y = shown
+                    text.text = [_ui.off_scale_text(_ui.money(v), sd) for v, sd in zip(y, side)]
+                    status.text = ["LIQUIDATED" if v < 0 else "safe" for v in y]
         for name, value in (("cross_liquidatable", bool(res.liquidatable[0])),
                             ("isolated_failed", list(res.failed_buckets)),
                             ("cross_loss", float(res.loss[0])),
@@ -256,6 +308,22 @@ class PoolingLab(_ui.Component):
                             ("isolated_capital_required", float(res.capital_required[1]))):
             self.set_trait(name, value)
         self._set_summary(self._describe(res))
+
+    def _isolated_parts(self, res):
+        """Names and healths of the isolated parts that exist: the pool only when it holds
+        something, and one bucket per open perp (no "Pool (cash) $0" or "USDC no perp" bars)."""
+        names, values = [], []
+        pool = float(res.pool_health[1])
+        if pool != 0.0:
+            names.append("Pool (cash)")
+            values.append(pool)
+        for a, h in zip(self.market.assets, res.bucket_health):
+            if np.isfinite(h):
+                names.append(a)
+                values.append(float(h))
+        if not names:                                    # nothing open: show the empty pool
+            names, values = ["Pool (cash)"], [pool]
+        return names, np.array(values)
 
     def _describe(self, res) -> str:
         start, loss = float(res.equity_start[0]), res.loss

@@ -22,8 +22,8 @@ MARGIN = {"BTC": 30_000 * 5 / 18, "ETH": 30_000 * 8 / 18, "SOL": 30_000 * 5 / 18
 
 def snapshot(lab):
     """Every output and every dynamic mark's data, to check what changed."""
-    marks = {k: (np.array(b.y, dtype=float).tolist(), list(t.text))
-             for k, (b, t, _, _) in lab._marks.items()}
+    marks = {k: (np.array(b.y, dtype=float).tolist(), list(t.text), st and list(st.text))
+             for k, (b, t, st, _) in lab._marks.items()}
     return (lab.cross_liquidatable, list(lab.isolated_failed), lab.cross_loss, lab.isolated_loss,
             lab.cross_capital_required, lab.isolated_capital_required, lab.summary,
             json.dumps(marks))
@@ -58,10 +58,33 @@ def assert_matches_engine(lab):
     assert lab.isolated_loss == pytest.approx(e["isolated_loss"], abs=1e-6)
     assert lab.cross_capital_required == pytest.approx(e["cross_capital"])
     assert lab.isolated_capital_required == pytest.approx(e["isolated_capital"])
-    bars, _, lo, hi = lab._marks["iso"]
-    want = np.clip(np.concatenate([[e["rep"].pool_health[1]], e["rep"].bucket_health[1]]), lo, hi)
-    np.testing.assert_allclose(np.array(bars.y, dtype=float), want)
-    assert lab._marks["cross"][0].y[0] == pytest.approx(np.clip(e["rep"].pool_health[0], lo, hi))
+    bars, _, _, xs = lab._marks["iso"]
+    # the parts that exist: the pool if it holds anything, a bucket per open perp
+    pool = e["rep"].pool_health[1]
+    want = dict([("Pool (cash)", pool)] if pool != 0 else [])
+    want.update((a, h) for a, h in zip(m_assets(lab), e["rep"].bucket_health[1]) if np.isfinite(h))
+    assert list(xs.domain) == list(bars.x) == list(want)
+    np.testing.assert_allclose(np.array(bars.y, dtype=float), list(want.values()))
+    assert lab._marks["cross"][0].y[0] == pytest.approx(e["rep"].pool_health[0])
+    assert_bars_inside_their_axis(lab)
+
+
+def m_assets(lab):
+    return list(lab.market.assets)
+
+
+def assert_bars_inside_their_axis(lab):
+    """Every bar inside its axis, below the label rows, and not a sliver of it."""
+    for key, (bars, _, status, _) in lab._marks.items():
+        y, sc = np.array(bars.y, dtype=float), bars.scales["y"]
+        assert (y >= sc.min).all() and (y <= sc.max).all(), key
+        if status is not None:                           # health: rows above the bars
+            assert ((y - sc.min) / (sc.max - sc.min) <= 0.8).all(), key
+        if status is not None:                           # one scale for both health figures
+            y = np.concatenate([np.array(lab._marks[k][0].y, dtype=float)
+                                for k in ("cross", "iso")])
+        span = max(y.max() - min(y.min(), 0.0), 1_000.0)
+        assert (sc.max - sc.min) <= 8 * span, (key, sc.min, sc.max, y)   # fitted, not fixed
 
 
 # -- scenarios ----------------------------------------------------------------------------------
@@ -78,9 +101,14 @@ def test_defaults_render_the_engine_numbers():
     # cross health 30,000 - MM (2,500 + 4,000 + 2,500) = 21,000; buckets margin - MM
     assert lab._marks["cross"][0].y[0] == pytest.approx(21_000.0)
     iso = np.array(lab._marks["iso"][0].y, dtype=float)
-    np.testing.assert_allclose(iso[:4], [0.0, MARGIN["BTC"] - 2_500, MARGIN["ETH"] - 4_000,
-                                         MARGIN["SOL"] - 2_500])
-    assert np.isnan(iso[4]) and list(lab._marks["iso"][1].text)[4] == "no perp"
+    np.testing.assert_allclose(iso, [MARGIN["BTC"] - 2_500, MARGIN["ETH"] - 4_000,
+                                     MARGIN["SOL"] - 2_500])
+    # no clutter: the empty pool ("Pool (cash) $0") and the perp-less USDC are not drawn
+    assert list(lab._marks["iso"][0].x) == ["BTC", "ETH", "SOL"]
+    assert list(lab._marks["iso"][1].text) == ["$5,833", "$9,333", "$5,833"]
+    # bucket healths of $5-9k are plainly visible (the axis was a fixed +-$100k)
+    scale = lab._marks["iso"][0].scales["y"]
+    assert scale.max - scale.min <= 40_000 and iso.min() / (scale.max - scale.min) > 0.1
     assert lab.summary.startswith("Cross: survives (pool health $21,000); isolated: every bucket")
     assert "cross $18,000, isolated $18,000" in lab.summary and lab.problem == ""
     assert_matches_engine(lab)
@@ -95,7 +123,7 @@ def test_sol_rally_fails_the_isolated_sol_bucket_but_not_cross():
     assert lab.isolated_failed == ["SOL"]               # 8,333 - 15,000 < 0
     assert lab.cross_loss == 0.0
     assert lab.isolated_loss == pytest.approx(MARGIN["SOL"])
-    assert "LIQUIDATED" in lab._marks["iso"][1].text[3]
+    assert list(lab._marks["iso"][2].text) == ["safe", "safe", "LIQUIDATED"]
     assert "SOL bucket liquidated, loses $8,333 (BTC and ETH survive)" in lab.summary
     assert_matches_engine(lab)
 
@@ -115,7 +143,32 @@ def test_crisis_takes_the_whole_cross_pool_but_only_failing_buckets():
         "Cross: account liquidated, loses 100% of its $30,000 pool; isolated: BTC and ETH "
         "buckets liquidated, lose $21,667 (SOL survives)")
     assert list(lab._marks["loss"][1].text) == ["Cross: $30,000", "Isolated: $21,667"]
+    assert list(lab._marks["iso"][1].text) == ["-$35,642", "-$45,547", "$41,708"]
+    assert list(lab._marks["iso"][2].text) == ["LIQUIDATED", "LIQUIDATED", "safe"]
     assert_matches_engine(lab)
+    assert_labels_do_not_collide(lab)
+
+
+def text_width(text, size=12):
+    """A generous estimate of a label's width in px (bold digits ~0.62 em)."""
+    return 0.62 * size * len(text)
+
+
+def assert_labels_do_not_collide(lab, figure_px=300):
+    """At the narrowest the figure may be (its min width), each label fits its bar's band.
+
+    Amount and status are separate rows (12 px apart in a 170 px plot), so a label only has to
+    fit its own column; neighbouring columns' labels then cannot overlap.
+    """
+    for key, (bars, amount, status, xs) in lab._marks.items():
+        if status is None:
+            continue
+        fig_w = figure_px * (2 if key == "iso" else 1)     # iso takes twice the cross share
+        band = (fig_w - 100) / len(xs.domain)                  # less the fig margins
+        for row in (amount, status):
+            assert max(text_width(t) for t in row.text) < band, (key, list(row.text), band)
+        rows = sorted({float(v) for v in amount.y} | {float(v) for v in status.y})
+        assert len(rows) == 2 and (rows[1] - rows[0]) * 170 >= 13     # rows 13+ px apart
 
 
 def test_numbers_equal_direct_engine_calls_on_many_states():
@@ -237,7 +290,7 @@ def test_browser_edit_of_a_slider_is_handled():
 
 def test_one_update_message_per_mark_and_marks_never_replaced(comm_log):
     lab = PoolingLab()
-    marks = [m for b, t, _, _ in lab._marks.values() for m in (b, t)]
+    marks = [m for b, t, st, _ in lab._marks.values() for m in (b, t, st) if m is not None]
     ids = [id(m) for m in marks]
     for change in (lambda: setattr(lab._panel._sliders["SOL"], "value", 0.15),
                    lambda: setattr(lab._collateral_slider, "value", 20_000.0),
@@ -247,7 +300,8 @@ def test_one_update_message_per_mark_and_marks_never_replaced(comm_log):
         change()
         counts = [len(comm_log.updates_for(m)) for m in marks]
         assert max(counts) == 1, counts
-        assert [id(m) for b, t, _, _ in lab._marks.values() for m in (b, t)] == ids
+        assert [id(m) for b, t, st, _ in lab._marks.values()
+                for m in (b, t, st) if m is not None] == ids
     comm_log.clear()
     lab.collateral = -1.0                               # rejected: no mark moves
     assert all(len(comm_log.updates_for(m)) == 0 for m in marks)
@@ -268,3 +322,17 @@ def test_save_restore_round_trip():
     assert not other.set_state_dict({**saved, "split": {"BTC": 2.0}})
     assert other.problem and snapshot(other) == before
     assert other.get_state_dict() == saved
+
+
+def test_health_axis_stays_still_during_a_drag_and_refits_when_the_data_leave_it():
+    lab = PoolingLab()
+    scale = lab._marks["iso"][0].scales["y"]
+    domains = []
+    for move in np.arange(0.0, 0.16, 0.01):              # SOL rallies 0 .. 15 % in 1 % steps
+        lab._panel._sliders["SOL"].value = round(float(move), 2)
+        domains.append((scale.min, scale.max))
+        assert_bars_inside_their_axis(lab)
+    assert len(set(domains)) <= 3, domains                # a few steps, not one per move
+    lab._panel._crisis.click()                           # far outside: refitted to hold it
+    assert (scale.min, scale.max) not in domains
+    assert_bars_inside_their_axis(lab)
