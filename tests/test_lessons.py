@@ -1,15 +1,20 @@
 """Lessons keep their shape, and their self-checks still agree with the engine.
 
 Each lesson ``lessons/NN_topic.ipynb`` has: a header with estimated time, prerequisites and 3-5
-learning objectives; at least two ``SelfCheck`` questions, each stating the ``expected`` answer
-its text assumes; an exercise with a collapsible solution (and the same solution as a script in
-``lessons/solutions/``); a recap; references. The agreement test runs every lesson's code (in one
-subprocess, IPython shell, no kernel) and asks every SelfCheck whether the engine's answer still
-equals the one the text assumes, so an engine change that changes a lesson's story fails here.
+learning objectives; at least two self-checks, each a one-line ``ask("id", ...)`` cell whose
+question (text, answer function, ``expected`` answer, feedback, hints, explanation) lives out of
+sight in ``lessons/course/qNN.py``; an exercise with a collapsible solution (and the same solution
+as a script in ``lessons/solutions/``); a recap; references. The agreement test runs every
+lesson's code (in one subprocess, IPython shell, no kernel) and asks every SelfCheck whether the
+engine's answer still equals the one the text assumes, so an engine change that changes a
+lesson's story fails here; it also evaluates every explanation and checks that a numeric
+question's explanation quotes the engine's answer.
 """
 from __future__ import annotations
 
 import json
+import math
+import os
 import re
 import subprocess
 import sys
@@ -20,6 +25,19 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 LESSONS = sorted((REPO / "lessons").glob("[0-9][0-9]_*.ipynb"))
 IDS = [p.stem for p in LESSONS]
+ASK = re.compile(r"""\bask\(\s*["']([a-z0-9_]+)["']""")
+# What only the question module may hold: a visible cell holding any of these gives answers away.
+HIDDEN = re.compile(r"\b(SelfCheck|CheckList)\s*\(|\b(answer|expected|feedback|hints|nudge|"
+                    r"explanation)\s*=(?!=)")
+
+
+def _questions():
+    sys.path.insert(0, str(REPO / "lessons"))
+    try:
+        from course import questions_of
+    finally:
+        sys.path.remove(str(REPO / "lessons"))
+    return questions_of
 
 
 def _cells(path: Path):
@@ -62,12 +80,36 @@ def test_sections_selfchecks_exercise_recap_references(path):
         assert re.search(rf"^##\s+{heading}", text, re.M), f"missing '## {heading}' section"
     assert "<details>" in text and "Solution" in text, "exercise needs a collapsible solution"
     code = "\n".join(_code(path))
-    checks = re.findall(r"SelfCheck\(", code)
-    assert len(checks) >= 2, f"at least two SelfCheck questions expected, got {len(checks)}"
-    assert code.count("expected=") >= len(checks), "every SelfCheck must state expected="
+    asked = ASK.findall(code)
+    assert len(asked) >= 2, f"at least two self-checks (ask cells) expected, got {len(asked)}"
+    registered = [q.id for q in _questions()(path.stem[:2])]
+    assert asked == registered, (f"the lesson asks {asked}, its question module "
+                                 f"course/q{path.stem[:2]}.py defines {registered} (same order)")
     assert "# NBVAL_CHECK_OUTPUT" in code, "at least one cell's numbers must be checked by nbval"
     solution = REPO / "lessons" / "solutions" / f"{path.stem}.py"
     assert solution.exists(), f"missing {solution.relative_to(REPO)}"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=IDS)
+def test_no_visible_cell_gives_an_answer_away(path):
+    """Predict, then check: a code cell shows only ``ask("id", objects...)``, never the answer,
+    the expected value, the feedback, the hints or the explanation (they live in course/qNN.py).
+    """
+    shown = [(i, m.group(0)) for i, src in enumerate(_code(path)) for m in HIDDEN.finditer(src)]
+    assert not shown, f"code cells hold question internals (cell index among code cells): {shown}"
+    for src in _code(path):
+        for line in src.splitlines():
+            if ASK.search(line):
+                assert line.lstrip().startswith("ask("), f"the question call must stand alone: {line}"
+
+
+def test_static_check_catches_an_answer_in_a_cell():
+    """The pattern above must fire on what the old cells looked like (so the test can fail)."""
+    old = 'SelfCheck("HF?", answer=lambda: 1.2, expected=1.2,\n hints={"high": "..."})'
+    assert {m.group(1) or m.group(2) for m in HIDDEN.finditer(old)} == {
+        "SelfCheck", "answer", "expected", "hints"}
+    assert not HIDDEN.search('ask("half_close", acct=acct, market=market)')
+    assert not HIDDEN.search("x == expected_value")
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=IDS)
@@ -88,7 +130,7 @@ def test_solution_scripts_run(path):
 
 
 _AGREEMENT = r"""
-import gc, json, sys, warnings
+import gc, json, math, sys, warnings
 warnings.simplefilter("ignore")
 from IPython.core.interactiveshell import InteractiveShell
 from widgets.self_check import SelfCheck
@@ -110,19 +152,26 @@ for path in sys.argv[1:]:
         out = []
         for c in checks:
             c._cml_seen = True
+            row = {"id": getattr(c, "question_id", None), "expected": c.expected,
+                   "numeric": c._choices is None, "tol": c._tol, "abs_tol": c._abs_tol}
             try:
-                out.append([c.expected, c.agrees_with_text()])
+                row["agrees"] = c.agrees_with_text()
+                row["answer"] = c._expected()
+                row["explanation"] = c.explanation_text()
             except Exception as exc:
-                out.append([c.expected, repr(exc)])
+                row["agrees"] = repr(exc)
+            out.append(row)
         results[path] = {"checks": out}
 print(json.dumps(results, default=str))
 """
 
 
 @pytest.fixture(scope="module")
-def agreement():
+def agreement(tmp_path_factory):
+    env = {**os.environ, "CML_PROGRESS_FILE": str(tmp_path_factory.mktemp("p") / "p.json")}
     run = subprocess.run([sys.executable, "-c", _AGREEMENT, *map(str, LESSONS)],
-                         cwd=REPO / "lessons", capture_output=True, text=True, timeout=600)
+                         cwd=REPO / "lessons", capture_output=True, text=True, timeout=900,
+                         env=env)
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads(run.stdout.strip().splitlines()[-1])
 
@@ -133,5 +182,37 @@ def test_selfcheck_answers_agree_with_engine(path, agreement):
     assert "error" not in result, result.get("error")
     checks = result["checks"]
     assert len(checks) >= 2, f"expected >= 2 SelfCheck objects, found {len(checks)}"
-    wrong = [c for c in checks if c[1] is not True]
+    assert all(c["id"] for c in checks), "every SelfCheck of a lesson comes from ask()"
+    wrong = [(c["id"], c["expected"], c["agrees"]) for c in checks if c["agrees"] is not True]
     assert not wrong, f"SelfCheck answers that no longer match the text: {wrong}"
+
+
+_NUMBER = re.compile(r"(\d[\d,]*(?:\.\d+)?)(\s?M\b)?")
+
+
+def quoted_numbers(text: str) -> list:
+    """Every number in ``text`` as a float ('6.53 M' -> 6,530,000; signs dropped)."""
+    return [float(n.replace(",", "")) * (1e6 if m else 1) for n, m in _NUMBER.findall(text)]
+
+
+def test_quoted_numbers_reads_amounts():
+    assert quoted_numbers("= $9,000; 6.53 M DAI, 1.59 and -$15.00") == [9000.0, 6.53e6, 1.59, 15.0]
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=IDS)
+def test_numeric_explanations_quote_the_engine_answer(path, agreement):
+    """A numeric question's explanation is computed when shown, so it states the engine's
+    answer (within the question's tolerance, as shown rounded); a text written for other
+    numbers fails here."""
+    result = agreement[str(path)]
+    assert "error" not in result, result.get("error")
+    for c in result["checks"]:
+        assert isinstance(c.get("explanation"), str) and c["explanation"], c["id"]
+        if not c["numeric"]:
+            continue
+        answer = abs(float(c["answer"]))
+        tol = max(c["tol"], 0.01)                  # a shown number is rounded
+        found = [x for x in quoted_numbers(c["explanation"])
+                 if math.isclose(x, answer, rel_tol=tol, abs_tol=c["abs_tol"])]
+        assert found, (f"{c['id']}: the explanation does not quote the engine's answer "
+                       f"{answer:,.4g}: {c['explanation']}")

@@ -1,0 +1,101 @@
+"""Lesson 01 · Margin pooling: the self-checks (asked by ``ask(...)`` cells in the notebook)."""
+import numpy as np
+
+from widgets.engine import capital_required, compare_pooling, margin_report
+
+from ._fmt import num, scalar, usd
+from .questions import register
+
+question = register("01")
+
+NEITHER, ISOLATED, CROSS, BOTH = ("Neither", "Only the isolated account (its SOL bucket)",
+                                  "Only the cross account", "Both")
+OUTCOMES = {(False, False): NEITHER, (False, True): ISOLATED, (True, False): CROSS,
+            (True, True): BOTH}
+
+
+@question
+def sol_rally_outcome(account, market):
+    """Which of the cross account and its isolated twin a 15 % SOL rally liquidates."""
+    rally = lambda: compare_pooling(account, market, prices=market.shocked({"SOL": 0.15}).prices)
+
+    def explanation():
+        r = rally()
+        return (f"Isolated SOL bucket: its posted margin minus the $15,000 loss leaves it below "
+                f"its maintenance margin: liquidated, and what was posted to it is lost "
+                f"({usd(r.equity_start[1] - r.equity_after[1])}). Cross: the whole "
+                f"{usd(r.equity_start[0])} backs the short and the account stays safe.")
+    return dict(
+        question="SOL rallies 15 %, from $200 to $230; BTC and ETH do not move. The short loses "
+                 "500 x $30 = $15,000. Which account is liquidated?",
+        answer=lambda: OUTCOMES[tuple(bool(x) for x in rally().liquidatable)],
+        choices=list(OUTCOMES.values()),
+        feedback={NEITHER: "The SOL bucket holds only $8,333, less than the $15,000 loss.",
+                  CROSS: "The cross pool has $30,000 behind the short: "
+                         "30,000 - 15,000 - 9,375 of maintenance = $5,625 > 0.",
+                  BOTH: "The cross pool absorbs the loss: $30,000 - $15,000 leaves more than "
+                        "the $9,375 maintenance margin."},
+        explanation=explanation,
+        expected=ISOLATED)
+
+
+@question
+def isolated_crisis_loss(crisis):
+    """What the isolated twin loses in the lab's crisis preset."""
+    return dict(
+        question="Crisis: BTC -21 %, ETH -28 %, SOL -35 % at once. How much of its $30,000 does "
+                 "the ISOLATED account lose to liquidation?",
+        answer=lambda: crisis.loss[1], unit="USD",
+        hints={"high": "Look at the SOL bucket: a short gains when SOL falls, so that bucket "
+                       "survives and keeps its margin.",
+               "low": "A failing bucket loses everything posted to it. Which buckets fail?"},
+        explanation=lambda: (
+            "BTC loses 2 x $21,000 = $42,000 and ETH 50 x $1,120 = $56,000: both buckets fail "
+            f"and lose everything posted to them, {usd(crisis.loss[1])} in all. The SOL short "
+            "gains $35,000; its bucket survives, but that gain cannot reach the others."),
+        expected=21_666.67)
+
+
+@question
+def capital_after_rally(account, market, sol_prices):
+    """Whether isolated needs more capital than cross after a SOL rally (nothing gains)."""
+    cap = lambda mode: capital_required(account, market, sol_prices, mode=mode)
+    return dict(
+        question="Long 2 BTC, long 50 ETH, short 500 SOL at today's prices: cross and isolated "
+                 "both need $18,000. Now SOL alone rallies 15 % (the short loses $15,000). "
+                 "Compared with cross, isolated needs...",
+        answer=lambda: "More" if cap("isolated") > cap("cross") + 0.01 else "The same",
+        choices=["More", "The same", "Less"],
+        feedback={"More": "Pooling saves only when some position's GAIN exceeds its own "
+                          "requirement. Here the only position with PnL is losing.",
+                  "Less": "An isolated bucket can never use more than its own margin, so it "
+                          "never needs less than the pool."},
+        explanation=lambda: (
+            f"Cross needs {usd(cap('cross'))} and isolated {usd(cap('isolated'))}: the initial "
+            "margin plus the $15,000 loss. No position has a gain to share, so the pool has "
+            "nothing extra."),
+        expected="The same")
+
+
+CLOSER, FURTHER, SAME = ("Closer: liquidated at a lower ETH price", "Further: a higher ETH price",
+                         "Unchanged: STRK's price does not move")
+
+
+@question
+def strk_liquidation_price(with_strk, short_alone, dydx, grid, zero_crossing):
+    """How adding a STRK long moves the ETH short's liquidation price in one cross pool."""
+    lp = lambda acct: float(zero_crossing(margin_report(acct, dydx, grid).health))
+    return dict(
+        question="Add the long 1,000 STRK (its price never moves) to the cross account with the "
+                 "1.5 ETH short. The ETH liquidation price moves...",
+        answer=lambda: CLOSER if lp(with_strk) < lp(short_alone) else FURTHER,
+        choices=[CLOSER, FURTHER, SAME],
+        feedback={FURTHER: "A new position adds requirement, not collateral: its margin comes "
+                           "out of the same $1,000.",
+                  SAME: "STRK's PnL stays 0, but its maintenance margin ($175) still uses up "
+                        "part of the pool."},
+        explanation=lambda: (
+            "The STRK long needs 10 % x $1,750 = $175 of maintenance margin from the same pool, "
+            f"so the ETH short has $175 less room: {usd(lp(with_strk), 2)} instead of "
+            f"{usd(lp(short_alone), 2)}."),
+        expected=CLOSER)

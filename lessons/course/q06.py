@@ -1,0 +1,91 @@
+"""Lesson 06 · Mutualization of risk: the self-checks (asked by ``ask(...)`` cells)."""
+import numpy as np
+
+from widgets.engine import liquidate, margin_report
+
+from ._fmt import num, scalar, usd
+from .questions import register
+
+question = register("06")
+
+
+@question
+def fund_payout(trader_a, abc):
+    """What the insurance fund pays when A is sold below its bankruptcy price."""
+    res = lambda: liquidate(trader_a, abc, prices=[0.77], insurance_fund=1_000.0)
+
+    def explanation():
+        r = res()
+        return (f"At $0.77 the long has lost 500 × 0.23 = $115 against a $100 deposit: equity "
+                f"{usd(r.equity_before[0], 2)}. That is the bad debt, and the fund pays it: "
+                f"$1,000 → {usd(r.insurance_fund)}.")
+    return dict(
+        question="A's 500 ABC are sold at $0.77. The insurance fund holds $1,000. How much does "
+                 "the fund pay?",
+        answer=lambda: res().fund_payout, unit="USD", abs_tolerance=0.01,
+        hints={"high": "A's own $100 deposit is used first; the fund pays only what is still "
+                       "missing.",
+               "low": "$0.77 is below the $0.80 bankruptcy price: A's equity is negative, so "
+                      "there is a shortfall to pay (and no equity left for a penalty)."},
+        explanation=explanation,
+        expected=15.0)
+
+
+@question
+def adl_keeps(trader_a, abc, bankruptcy):
+    """What a deleveraged winner keeps: its PnL at the loser's bankruptcy price."""
+    kept = lambda: scalar(margin_report(trader_a, abc, prices=[bankruptcy]).perp_pnl)
+    paper = lambda: scalar(margin_report(trader_a, abc, prices=[2.0]).perp_pnl)
+    return dict(
+        question="A's long is closed against B's short at $1.20 instead of the $2 mark. "
+                 "Of A's $500 paper profit, how much does A keep?",
+        answer=kept, unit="USD", abs_tolerance=0.01,
+        hints={"high": "A's position is closed at B's bankruptcy price, $1.20, not at the $2 "
+                       "mark.",
+               "low": "A still gains $0.20 on each of its 500 ABC."},
+        explanation=lambda: (
+            f"500 × (1.20 − 1) = {usd(kept())}. A gives up the other "
+            f"{usd(paper() - kept())} of paper profit: exactly B's bad debt. B ends at $0, and "
+            "nobody else loses anything."),
+        expected=100.0)
+
+
+@question
+def adl_first(names, adl_rank, leverage, pnl_pct):
+    """Which short BitMEX's ranking (PnL % x effective leverage) deleverages first."""
+    def explanation():
+        parts = [f"{n}: PnL {100 * float(p):.1f} % × leverage {float(lv):.2f}x = rank {float(r):.3f}"
+                 for n, p, lv, r in zip(names, pnl_pct, leverage, adl_rank)]
+        return ("; ".join(parts) + ". Profit raises equity and so lowers effective leverage, "
+                "but the hedge's PnL % more than makes up for it.")
+    return dict(
+        question="A bankrupt long must be offset by one of these shorts. Which does BitMEX's "
+                 "formula deleverage first?",
+        choices=list(names),
+        answer=lambda: names[int(np.argmax(adl_rank))],
+        feedback={
+            names[2]: "Leverage is multiplied by PnL %, and this short has made only $1 on $101 "
+                      "(1 %): a small rank.",
+            names[1]: "Its 2× leverage and 4.8 % profit give 0.095; look at the hedge's profit: "
+                      "$80 on $180."},
+        explanation=explanation,
+        expected="0.3x hedge, short since $180")
+
+
+@question
+def penalty_factor(penalty_income):
+    """How the fund's penalty income grows with the penalty rate after a gap."""
+    ratio = lambda: penalty_income(0.15) / penalty_income(0.05)
+    return dict(
+        question="By what factor does the fund's penalty income grow when the penalty rate "
+                 "goes from 5 % to 15 %? (3 would mean three times as much.)",
+        answer=ratio, unit="x", tolerance=0.05,
+        hints={"high": "A penalty is paid only out of the equity an account still has when it "
+                       "is liquidated. How much do accounts have left after a gap?",
+               "low": "A higher rate never collects less: the factor is at least 1."},
+        explanation=lambda: (
+            f"Income grows only by a factor {num(ratio(), 3)} "
+            f"({usd(penalty_income(0.05) / 1e6, 2)} M → {usd(penalty_income(0.15) / 1e6, 2)} M). "
+            "Most accounts liquidated in a gap have little or no equity left, so the penalty is "
+            "capped by what is there. The bad debt does not change at all."),
+        expected=1.144)
