@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import html
+from contextlib import ExitStack
 
 import ipywidgets as W
 import numpy as np
 import traitlets as T
-from bqplot import Bars, Label, Lines
+from bqplot import Bars, Label
 
 from . import _ui
-from ._account_view import AccountView, nice_ceiling
+from ._account_view import AccountView
 from .engine import margin_report
 
 STEPS = ("Collateral value", "Haircut", "Debt (weighted)", "Perp PnL", "Maintenance", "Health")
@@ -18,7 +19,12 @@ _ROWS = {"value": "Collateral value (market)", "haircut": "Haircut (not counted)
          "collateral": "Collateral (weighted)", "debt": "Debt (weighted)",
          "perp_pnl": "Perp PnL", "maintenance": "Maintenance requirement",
          "net": "Net contribution to health"}
-_ASSET_COLOURS = ("yellow", "sky", "purple", "orange")      # blue is the running total
+# Step colours: the starting value, the deductions, a PnL of either sign; the health bar is
+# green when >= 0 and vermillion when < 0. Every bar is also labelled with its signed amount.
+_UP, _DOWN = _ui.PALETTE["sky"], _ui.PALETTE["orange"]
+MIN_HEIGHT = 0.02           # share of the axis: the smallest bar drawn (a $175 step stays visible)
+_BADGE = ("display:inline-block; padding:2px 10px; margin:4px 0; font-weight:bold; "
+          "color: var(--jp-ui-font-color1); border: 3px solid {c}; border-radius: 4px;")
 _CELL = "padding: 2px 8px; border-bottom: 1px solid var(--jp-border-color2); text-align: right;"
 VIEWS = ("Chart", "Table")
 
@@ -44,15 +50,28 @@ def pool_contributions(account, report) -> dict:
     return {k: v + 0.0 for k, v in out.items()}          # + 0.0 turns -0.0 into 0.0
 
 
-def _legend(columns, colours) -> str:
-    """An HTML legend under the chart (bqplot's own legend would cover the bars)."""
-    def swatch(c):
-        return (f'<span style="display:inline-block; width:0.9em; height:0.9em; background:{c}; '
-                f'vertical-align:middle; margin:0 3px 0 10px;"></span>')
-    items = "".join(f"{swatch(c)}{html.escape(a)}" for a, c in zip(columns, colours))
-    return (f'<div style="{_ui._TEXT}">{items}{swatch(_ui.SAFE)}/{swatch(_ui.DANGER)}health '
-            f'(≥ 0 / < 0)<span style="margin-left:10px; color:{_ui.CROSS};">- - ●</span> '
-            f'running total (figures along the top)</div>')
+def short_money(x: float) -> str:
+    """``-$175``, ``$40,000``, ``$421.3M``, ``-$1.25B``: short enough to sit over a bar."""
+    if not np.isfinite(x) or abs(x) < 1e6:
+        return _ui.money(x)
+    sign = "-" if x < 0 else ""
+    for unit, div in (("B", 1e9), ("M", 1e6)):
+        if abs(x) >= div:
+            v = abs(x) / div
+            return f"{sign}${v:,.{1 if v >= 100 else 2 if v < 10 else 1}f}{unit}"
+    return _ui.money(x)
+
+
+def waterfall(steps) -> tuple:
+    """Start and end level of each waterfall bar: contributions stacked, then the total.
+
+    ``steps`` are the signed contributions of every step but the last; the last bar goes from 0
+    to their sum (the health). Returns ``(start, end)`` arrays of ``len(steps) + 1``.
+    """
+    c = np.asarray(steps, dtype=float)
+    end = np.cumsum(c)
+    start = np.concatenate([[0.0], end[:-1]])
+    return np.append(start, 0.0), np.append(end, end[-1])
 
 
 class MarginBreakdown(AccountView):
@@ -60,8 +79,9 @@ class MarginBreakdown(AccountView):
 
     A venue counts collateral at ``asset_weight x value`` (the rest is the *haircut*: what the
     venue will not lend against), debt at ``liability_weight x value``, and adds perp PnL and
-    subtracts perp maintenance margin. The chart's columns add up, left to right, to the health
-    (the dashed running total); the table shows the same numbers.
+    subtracts perp maintenance margin. The chart is a waterfall: each step's bar floats from the
+    total before it to the total after it, labelled with its own amount, and the last bar is
+    the health (a badge says LIQUIDATABLE below 0); the table shows the numbers per asset.
 
     Parameters
     ----------
@@ -95,42 +115,44 @@ class MarginBreakdown(AccountView):
 
     def _build(self, market) -> list:
         self._columns = (*market.assets, "cash")
-        colours = [_ui.PALETTE[_ASSET_COLOURS[i % len(_ASSET_COLOURS)]]
-                   for i in range(market.n_assets)] + [_ui.NEUTRAL, _ui.SAFE]
         self._y = _ui.fixed_scale(-1.0, 1.0)
         x = _ui.ordinal_scale(STEPS)
-        n = len(self._columns) + 1
-        self._bars = Bars(x=list(STEPS), y=np.zeros((n, len(STEPS))), type="stacked",
-                          scales={"x": x, "y": self._y}, colors=colours, padding=0.3,
-                          labels=[*self._columns, "health"])
-        self._running = Lines(x=list(STEPS), y=np.zeros(len(STEPS)), scales={"x": x, "y": self._y},
-                              colors=[_ui.CROSS], line_style="dashed", marker="circle",
-                              marker_size=30, labels=["running total"])
-        # The running total in figures, in a row along the top (never on top of a bar).
-        self._totals = Label(x=list(STEPS), y=np.full(len(STEPS), 0.9), text=[""] * len(STEPS),
-                             scales={"x": x, "y": self._y}, align="middle", default_size=12,
-                             font_weight="bold", colors=[_ui.CROSS])
+        # A true waterfall: one bar per step floating from the total before it to the total
+        # after it (a Bars mark per step, its ``base`` at the level before), then the health.
+        colours = (_UP, _DOWN, _DOWN, _UP, _DOWN, _ui.SAFE)
+        self._steps = [Bars(x=[step], y=[0.0], base=0.0, scales={"x": x, "y": self._y},
+                            colors=[c], padding=0.3, stroke="var(--jp-ui-font-color2)")
+                       for step, c in zip(STEPS, colours)]
+        # each bar's own contribution, just above the bar
+        self._amounts = Label(x=list(STEPS), y=np.zeros(len(STEPS)), text=[""] * len(STEPS),
+                              scales={"x": x, "y": self._y}, align="middle", default_size=12,
+                              font_weight="bold", y_offset=-6,
+                              colors=["var(--jp-ui-font-color1)"])
         self._figure = _ui.figure("Where the health comes from", x, self._y,
-                                  [self._bars, self._running, self._totals],
+                                  [*self._steps, self._amounts],
                                   y_label="quote currency ($)", y_format="$~s",
                                   height="360px")
         self._figure.fig_margin = {"top": 40, "bottom": 45, "left": 80, "right": 20}
         self._figure.axes[1].label_offset = "55px"
-        self._legend = W.HTML(_legend(self._columns, colours))
+        self._badge = W.HTML()
+        self._caption = W.HTML(
+            f'<div style="{_ui._TEXT} {_ui._MUTED}">Each bar starts where the previous one '
+            f"ended and is labelled with its own contribution; the last bar is the health "
+            f"(below 0: liquidatable). The table shows the same numbers per asset.</div>")
         self._table = W.HTML(layout=W.Layout(display="none"))
         self._toggle = W.ToggleButtons(options=list(VIEWS), value="Chart", description="Show",
                                        tooltips=["Bar chart", "Table of the same numbers"])
         self._toggle.observe(lambda c: setattr(self, "view", c["new"]), names="value")
         self.observe(self._on_view, names="view")
-        return [self._panel, self._problem_box, self._toggle, self._figure, self._legend,
-                self._table, self._summary_box]
+        return [self._panel, self._problem_box, self._toggle, self._badge, self._figure,
+                self._caption, self._table, self._summary_box]
 
     def _on_view(self, change) -> None:
         def apply():
             if change["new"] not in VIEWS:
                 raise T.TraitError(f"view must be 'Chart' or 'Table', got {change['new']!r}")
             self._toggle.value = change["new"]
-            for w in (self._figure, self._legend):
+            for w in (self._figure, self._caption):
                 w.layout.display = None if change["new"] == "Chart" else "none"
             self._table.layout.display = None if change["new"] == "Table" else "none"
 
@@ -143,36 +165,49 @@ class MarginBreakdown(AccountView):
 
     def _compute(self, account, market, shocked, rescale):
         report = margin_report(account, shocked)
-        limit = None
-        if rescale:                         # y axis fixed until the account or market changes
-            c = pool_contributions(account, margin_report(account, market))
-            cols = np.array([c["value"], -c["haircut"], -c["debt"], c["perp_pnl"],
-                             -c["maintenance"]])
-            limit = nice_ceiling(1.25 * max(np.clip(cols, 0, None).sum(1).max(),
-                                           -np.clip(cols, None, 0).sum(1).min()))
-        return report, pool_contributions(account, report), limit
+        return report, pool_contributions(account, report)
 
     def _draw(self, result, rescale) -> None:
-        r, c, limit = result
+        r, c = result
         pool = float(r.pool_health)
-        y = np.full((len(self._columns) + 1, len(STEPS)), np.nan)
-        y[:-1, :5] = np.array([c["value"], -c["haircut"], -c["debt"], c["perp_pnl"],
-                               -c["maintenance"]]).T + 0.0
-        y[-1, 5] = pool
-        running = np.append(np.cumsum(np.nansum(y[:-1, :5], axis=0)), pool)
-        colours = list(self._bars.colors)
-        colours[-1] = _ui.SAFE if pool >= 0 else _ui.DANGER
-        with self._bars.hold_sync(), self._running.hold_sync(), self._totals.hold_sync(), \
-                self._y.hold_sync():
-            if limit is not None:                   # a new account or market: new fixed axis
-                self._y.min, self._y.max = -limit, limit
-                self._totals.y = np.full(len(STEPS), 0.92 * limit)
-            self._bars.y, self._bars.colors = y, colours
-            self._running.y = running
-            self._totals.text = [_ui.money(v) for v in running]
+        steps = np.array([c["value"].sum(), -c["haircut"].sum(), -c["debt"].sum(),
+                          c["perp_pnl"].sum(), -c["maintenance"].sum()]) + 0.0
+        start, end = waterfall(steps)
+        own = np.append(steps, pool)                         # each bar's own amount
+        levels = np.concatenate([start, end])
+        scale = self._y
+        current = None if rescale else (scale.min, scale.max)
+        span = max(levels.max() - min(levels.min(), 0.0), 1.0)
+        lo, hi = _ui.nice_domain(levels, current, include=(0.0, levels.max() + 0.12 * span),
+                                 pad=0.04, ticks=6)
+        h = MIN_HEIGHT * (hi - lo)
+        # a bar thinner than MIN_HEIGHT of the axis is drawn that tall (its label has the
+        # exact amount), so a -$175 step next to a $40,000 one is still seen
+        sign = np.where(end >= start, 1.0, -1.0)
+        drawn = np.where(np.abs(end - start) < h, start + sign * h, end)
+        drawn = np.where(end == start, start + h / 5, drawn)     # exactly 0: a hairline
+        with ExitStack() as stack:
+            for m in (*self._steps, self._amounts, scale):
+                stack.enter_context(m.hold_sync())
+            if (scale.min, scale.max) != (lo, hi):
+                scale.min, scale.max = lo, hi
+            for bar, b0, b1 in zip(self._steps, start, drawn):
+                bar.base, bar.y = float(b0), np.array([b1])
+            self._steps[-1].colors = [_ui.SAFE if pool >= 0 else _ui.DANGER]
+            self._amounts.y = np.maximum(start, drawn)
+            self._amounts.text = [short_money(v) if i in (0, 5) else
+                                  ("+" if v > 0 else "") + short_money(v)
+                                  for i, v in enumerate(own)]
+        self._levels = (start, end)
         self.set_trait("health", float(r.health))
         self.set_trait("contributions", {k: dict(zip(self._columns, map(float, c[k])))
                                          for k in KINDS})
+        bad = bool(np.any(r.liquidatable))
+        colour, text = ((_ui.DANGER, f"⚠ LIQUIDATABLE — health {_ui.money(float(r.health))} is "
+                         f"below 0") if bad else
+                        (_ui.SAFE, f"✓ not liquidatable — health {_ui.money(float(r.health))} "
+                         f"is 0 or more"))
+        self._badge.value = f'<div style="{_BADGE.format(c=colour)}">{html.escape(text)}</div>'
         self._table.value = self._html_table(c, pool)
         self._set_summary(self._describe(r, c, pool))
 

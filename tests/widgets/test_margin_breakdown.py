@@ -16,8 +16,13 @@ def engine(shock=None, account=None):
     return margin_report(a, m.shocked(shock or {}))
 
 
+def bars(bd):
+    """(base, drawn top) of every waterfall bar."""
+    return np.array([[b.base, float(b.y[0])] for b in bd._steps])
+
+
 def state(bd):
-    return (bd._bars.y.tolist(), bd._running.y.tolist(), list(bd._totals.text), bd.summary,
+    return (bars(bd).tolist(), list(bd._amounts.text), bd.summary, bd._badge.value,
             bd._table.value, bd.health, bd.contributions, dict(bd.shock), bd.view)
 
 
@@ -47,19 +52,49 @@ def test_default_contributions_match_engine_breakdown():
                           "$30,000 + perp PnL $0 − maintenance $175.")
 
 
-def test_chart_columns_add_up_to_health():
+def test_chart_is_a_true_waterfall_labelled_with_each_contribution():
+    # Issue 10: running totals were printed over bars that showed contributions.
     bd = MarginBreakdown()
-    y = bd._bars.y
-    assert y.shape == (len(COLUMNS) + 1, len(STEPS))
-    totals = np.nansum(y, axis=0)
-    np.testing.assert_allclose(totals, [40_000, -4_000, -30_000, 0, -175, 5_825])
-    np.testing.assert_allclose(bd._running.y, [40_000, 36_000, 6_000, 6_000, 5_825, 5_825])
-    assert list(bd._totals.text) == ["$40,000", "$36,000", "$6,000", "$6,000", "$5,825",
-                                     "$5,825"]
-    assert y[1, 1] == -4_000.0                           # ETH's haircut, drawn below zero
-    assert np.isnan(y[:-1, -1]).all() and np.isnan(y[-1, :-1]).all()
-    assert bd._bars.labels == [*COLUMNS, "health"]
-    assert bd._totals.y.tolist() == [0.92 * bd._y.max] * len(STEPS)   # a row along the top
+    start, end = bd._levels
+    np.testing.assert_allclose(start, [0, 40_000, 36_000, 6_000, 6_000, 0])
+    np.testing.assert_allclose(end, [40_000, 36_000, 6_000, 6_000, 5_825, 5_825])
+    np.testing.assert_allclose(end[:-1] - start[:-1], [40_000, -4_000, -30_000, 0, -175])
+    assert (start[1:-1] == end[:-2]).all()               # each bar starts where the last ended
+    assert list(bd._amounts.text) == ["$40,000", "-$4,000", "-$30,000", "$0", "-$175", "$5,825"]
+    b = bars(bd)
+    np.testing.assert_allclose(b[:, 0], start)           # the bars float from their start
+    assert b[1, 1] == 36_000 and b[2, 1] == 6_000 and b[-1, 1] == 5_825
+    assert bd.health == pytest.approx(end[-1])
+    assert bd._steps[-1].colors == ["#009E73"]           # health >= 0: green
+    assert "LIQUIDATABLE" not in bd._badge.value and "not liquidatable" in bd._badge.value
+
+
+def test_small_steps_stay_visible_and_labels_sit_above_their_bars():
+    bd = MarginBreakdown(shock={"ETH": -0.2})           # maintenance -$175, health -$1,375
+    lo, hi = bd._y.min, bd._y.max
+    b = bars(bd)
+    heights = np.abs(b[:, 1] - b[:, 0]) / (hi - lo)
+    own = np.diff(np.array(bd._levels).T, axis=1).ravel()
+    assert (heights[own != 0] >= 0.02 - 1e-12).all()        # -$175 and -$1,375 are seen
+    assert list(bd._amounts.text)[-2:] == ["-$175", "-$1,375"]
+    np.testing.assert_allclose(bd._amounts.y, b.max(axis=1))  # label on the bar's top edge
+    assert (b >= lo).all() and (b <= hi).all()                # inside the axis
+    assert hi - b.max() >= 0.08 * (hi - lo)                  # room for the top label
+    assert "LIQUIDATABLE" in bd._badge.value and "-$1,375" in bd._badge.value
+    assert bd._steps[-1].colors == ["#D55E00"]
+
+
+def test_no_legend_in_or_around_the_figure():
+    bd = MarginBreakdown()
+    assert not any(getattr(m, "display_legend", False) for m in bd._figure.marks)
+    assert "background" not in bd._caption.value            # no colour swatches ("■ /")
+    assert not hasattr(bd, "_legend")
+
+
+def test_big_numbers_are_shortened_on_the_bars():
+    from widgets.margin_breakdown import short_money
+    assert [short_money(v) for v in (-175, 40_000, 421.3e6, -311e6, -1.25e9, 5.5e6)] == \
+        ["-$175", "$40,000", "$421.3M", "-$311.0M", "-$1.25B", "$5.50M"]
 
 
 def test_slider_moves_chart_table_and_summary_to_engine_numbers():
@@ -72,7 +107,8 @@ def test_slider_moves_chart_table_and_summary_to_engine_numbers():
     assert bd.contributions["perp_pnl"]["BTC"] == pytest.approx(r.breakdown["perp_pnl"][0])
     assert bd.contributions["perp_pnl"]["BTC"] == pytest.approx(-2_000.0)
     assert bd.health == pytest.approx(r.health) == pytest.approx(3_850.0)
-    assert bd._running.y[-1] == pytest.approx(3_850.0)
+    assert bd._levels[1][-1] == pytest.approx(3_850.0)
+    assert list(bd._amounts.text)[3] == "-$2,000"
     assert bd.summary == ("Health $3,850 = collateral $36,000 (after a $4,000 haircut) − debt "
                           "$30,000 − perp loss $2,000 − maintenance $150.")
     assert "-$2,000" in bd._table.value
@@ -121,9 +157,8 @@ def test_bad_input_shows_message_and_keeps_state():
 
 def test_no_debt_account_has_no_inf_in_mark_data():
     bd = MarginBreakdown(account=Account.from_positions(Market.example(), holdings={"ETH": 1}))
-    for arr in (bd._bars.y, bd._running.y, bd._totals.y):
-        assert not np.isinf(arr).any()
-    assert bd.health == 3_600.0 and bd._y.max == 5_000.0   # 1.25 x 4,000, rounded up
+    assert np.isfinite(bars(bd)).all() and np.isfinite(bd._amounts.y).all()
+    assert bd.health == 3_600.0 and 4_000 < bd._y.max <= 5_000.0
     assert "− debt $0" in bd.summary
 
 
@@ -147,7 +182,7 @@ def test_isolated_account_explains_pool_and_buckets():
     bd = MarginBreakdown(account=acct)
     r = margin_report(acct, m)
     assert bd.health == pytest.approx(r.health) == pytest.approx(1_000 - 20_000 * 0.0125)
-    assert bd._running.y[-1] == pytest.approx(r.pool_health)
+    assert bd._levels[1][-1] == pytest.approx(r.pool_health)
     assert sum(bd.contributions["perp_pnl"].values()) == 0.0
     assert bd.summary.startswith("Pool health $35,500")
     assert "BTC $750" in bd.summary and "account health $750" in bd.summary
@@ -155,19 +190,21 @@ def test_isolated_account_explains_pool_and_buckets():
 
 def test_one_update_per_mark_and_marks_never_replaced(comm_log):
     bd = MarginBreakdown()
-    marks = (bd._bars, bd._running, bd._totals)
+    marks = (*bd._steps, bd._amounts)
+    comm_log.clear()
+    bd._panel._sliders["BTC"].value = -0.05                # stays inside the axis
+    for mark in marks:
+        assert len(comm_log.updates_for(mark)) <= 1
+    assert comm_log.updates_for(bd._y) == []                # axis still while the data fit
     comm_log.clear()
     bd._panel._sliders["ETH"].value = -0.3                 # health turns negative: colour too
-    for mark in marks:
-        assert len(comm_log.updates_for(mark)) == 1
-    assert (bd._bars, bd._running, bd._totals) == marks
+    assert len(comm_log.updates_for(bd._steps[-1])) == 1
     assert bd._figure.marks == list(marks)
-    assert comm_log.updates_for(bd._y) == []                # axis fixed while shocking
     comm_log.clear()
     bd.account = Account.from_positions(Market.example(), holdings={"ETH": 1})
     for mark in (*marks, bd._y):                            # a new account: new axis, once
-        assert len(comm_log.updates_for(mark)) == 1
-    assert bd._y.max == 5_000.0 and bd._totals.y.tolist() == [4_600.0] * len(STEPS)
+        assert len(comm_log.updates_for(mark)) <= 1
+    assert len(comm_log.updates_for(bd._y)) == 1 and bd._y.max <= 5_000.0
 
 
 def test_save_restore_round_trip():
