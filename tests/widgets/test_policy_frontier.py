@@ -1,0 +1,86 @@
+import numpy as np
+import pytest
+
+from widgets import PolicyFrontier
+from widgets.engine import Book, Market, cascade
+
+M = Market.example()
+SHOCK = {"BTC": -0.2, "ETH": -0.25, "SOL": -0.3}
+N = 1_000
+
+
+@pytest.fixture
+def frontier():
+    f = PolicyFrontier(shock=SHOCK, baseline=M, n_accounts=N)
+    f.add("today", M)
+    f.add("initial x2", M.replace(initial_margin=M.initial_margin * 2))
+    f.add("maintenance x3", M.replace(maintenance_margin=M.maintenance_margin * 3,
+                                      initial_margin=M.initial_margin * 1.5))
+    return f
+
+
+def test_points_equal_direct_cascades(frontier):
+    base = (np.abs(Book.random(M, N, seed=0).perps) @ M.prices).sum()
+    for p in frontier.points:
+        policy = {"today": M, "initial x2": M.replace(initial_margin=M.initial_margin * 2),
+                  "maintenance x3": M.replace(maintenance_margin=M.maintenance_margin * 3,
+                                              initial_margin=M.initial_margin * 1.5)}[p["name"]]
+        book = Book.random(policy, N, seed=0)
+        res = cascade(book, policy, SHOCK)
+        assert p["bad_debt"] == pytest.approx(res.bad_debt)
+        assert p["fund_needed"] == pytest.approx(res.socialized_loss)
+        assert p["capital_efficiency"] == pytest.approx(
+            (np.abs(book.perps) @ policy.prices).sum() / base)
+    xs = np.concatenate([np.array(frontier._on.x, float), np.array(frontier._off.x, float)])
+    assert sorted(xs) == pytest.approx(sorted(p["capital_efficiency"] for p in frontier.points))
+
+
+def test_frontier_and_labels(frontier):
+    on = [p["name"] for p in frontier.points if p["on_frontier"]]
+    assert set(frontier.frontier) == set(on)
+    x = np.array(frontier._line.x, float)
+    assert np.all(np.diff(x) >= 0)                                # drawn left to right
+    # labels: one per point, boxes apart (checked on the assumed plot size)
+    assert list(frontier._text.text) == ["today", "initial x2", "maintenance x3"]
+    from widgets import _labels
+    pts = frontier.points
+    _, _, boxes = _labels.place_labels([p["capital_efficiency"] for p in pts],
+                                       [p["bad_debt"] / 1e6 for p in pts],
+                                       list(frontier._text.text),
+                                       (frontier._x.min, frontier._x.max),
+                                       (frontier._y.min, frontier._y.max), 460, 250)
+    for i in range(len(boxes)):
+        for j in range(i):
+            a, b = boxes[i], boxes[j]
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
+    assert frontier.summary.startswith("3 policies scored. Frontier, from least to most trading "
+                                       "kept: initial x2")
+
+
+def test_same_name_replaces_and_remove(frontier):
+    frontier.add("today", M.replace(initial_margin=M.initial_margin * 3))
+    assert [p["name"] for p in frontier.points].count("today") == 1
+    assert frontier.points[0]["capital_efficiency"] < 0.5
+    frontier.remove("today")
+    assert len(frontier.points) == 2
+
+
+def test_bad_policy_is_a_message(frontier):
+    before = (frontier.points, frontier.summary)
+    assert frontier.add("x", "not a policy") is None
+    assert "policy must be a Market" in frontier.problem
+    assert (frontier.points, frontier.summary) == before
+    assert frontier.add("two assets", Market(["A", "B"], [1.0, 1.0])) is None
+    assert "baseline's assets" in frontier.problem
+    frontier.add("ok", M)
+    assert frontier.problem == ""
+
+
+def test_empty_frontier_and_labels_do_not_collide_when_points_coincide():
+    f = PolicyFrontier(shock=SHOCK, baseline=M, n_accounts=N)
+    assert f.points == [] and f.summary.startswith("No policy scored yet")
+    s = f.add("a", M)
+    f.add("b (same rules)", s)
+    y = np.array(f._text.y, float)
+    x = np.array(f._text.x, float)
+    assert (x[0], y[0]) != (x[1], y[1])

@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+
+from widgets import SpiralChart
+from widgets.engine import Account, Book, Market
+from widgets.engine.mechanics import liquidation_path
+
+ETH = Market(["ETH"], [2_000.0], asset_weight=0.825, liquidation_penalty=0.05)
+PAIR = Book.from_accounts([Account([5.0], cash=-9_000.0), Account([5.0], cash=-9_600.0)])
+
+
+def shown(mark, attr="y"):
+    return np.array(getattr(mark, attr), dtype=float)
+
+
+@pytest.fixture
+def chart():
+    return SpiralChart(PAIR, ETH, names=["A", "B"], close_factor=0.5, calls=4)
+
+
+def test_lines_equal_a_direct_path(chart):
+    path = liquidation_path(PAIR, ETH, 0.5, 4)
+    # A: 0.90 -> 0.85 -> 0.75, then healthy; B: 0.96 -> 0.97 -> 0.99 -> 1.00, closed at call 4
+    np.testing.assert_allclose(shown(chart._ltv_lines[0]), path.ltv[:, 0])
+    np.testing.assert_allclose(shown(chart._ltv_lines[1]), [0.96, 0.97, 0.99, 1.00])
+    np.testing.assert_allclose(shown(chart._ltv_lines[1], "x"), [0, 1, 2, 3])
+    np.testing.assert_allclose(shown(chart._eq_lines[1]), [400.0, 150.0, 25.0, 0.0], atol=1e-9)
+    assert chart.ltv[1] == pytest.approx([0.96, 0.97, 0.99, 1.00])
+    assert chart.rising == [False, True] and chart.frontier == pytest.approx([0.95, 0.95])
+    assert shown(chart._frontier).tolist() == pytest.approx([0.95, 0.95])
+    assert "1 − penalty = 0.95" in chart._frontier_label.text[0]
+    assert all(len(line.x) == 0 for line in chart._ltv_lines[2:])
+    assert chart.summary == (
+        "4 calls closing 50% each. A starts below the 0.95 frontier: LTV 0.90 → 0.85 → 0.75 → "
+        "0.75 → 0.75 (falling); healthy after call 2; equity $1,000 → $625, penalties $375. "
+        "B starts above the 0.95 frontier: LTV 0.96 → 0.97 → 0.99 → 1.00 (rising); closed out "
+        "at call 4; equity $400 → $0, penalties $400.")
+
+
+def test_axes_fit_the_data_and_labels_do_not_overlap(chart):
+    lo, hi = chart._y_ltv.min, chart._y_ltv.max
+    assert lo <= 0.75 and hi >= 1.0 and hi - lo <= 0.5
+    assert chart._x.max == pytest.approx(4.4)
+    y = shown(chart._ltv_labels)
+    assert abs(y[0] - y[1]) > 0 and list(chart._ltv_labels.text) == ["A", "B: closed"]
+
+
+def test_controls_move_the_chart(chart):
+    before = chart.ltv
+    chart._controls["close_factor"].value = 0.25
+    assert chart.close_factor == 0.25 and chart.ltv != before
+    assert chart.ltv[1][:2] == pytest.approx([0.96, (0.96 - 0.25 * 0.95) / 0.75])
+    chart._controls["calls"].value = 2
+    assert len(chart.ltv[0]) == 3 and chart._x.max == pytest.approx(2.4)
+
+
+@pytest.mark.parametrize("trait, bad, words", [("close_factor", 1.5, "close_factor must be"),
+                                               ("calls", 11, "calls must be in [1, 10]"),
+                                               ("names", ["only one"], "names must give")])
+def test_bad_input_is_a_message(chart, trait, bad, words):
+    before = (chart.ltv, chart.summary, shown(chart._ltv_lines[0]).tolist())
+    setattr(chart, trait, bad)
+    assert words in chart.problem
+    assert (chart.ltv, chart.summary, shown(chart._ltv_lines[0]).tolist()) == before
+    chart.close_factor = 0.4
+    assert chart.problem == ""
+
+
+def test_default_chart_and_one_message_per_mark(comm_log):
+    chart = SpiralChart()
+    assert chart.rising == [False, True] and chart.problem == ""
+    marks = list(chart._ltv_fig.marks)
+    comm_log.clear()
+    chart.close_factor = 0.3
+    assert len(comm_log.updates_for(chart._ltv_lines[1])) == 1
+    assert all(a is b for a, b in zip(chart._ltv_fig.marks, marks))

@@ -1,0 +1,254 @@
+"""AdlQueueChart: who is auto-deleveraged first, and by how much (lesson 6)."""
+from __future__ import annotations
+
+import ipywidgets as W
+import numpy as np
+import traitlets as T
+from bqplot import Axis, Bars, Figure, Label, LinearScale, OrdinalScale
+
+from . import _ui
+from .engine import Account, Book, MarginInputError, Market
+from .engine.mechanics import adl_queue
+
+MAX_BARS = 12                  # positions drawn (the queue's head); the rest are counted
+
+
+def default_queue(market: Market) -> tuple:
+    """Three shorts of 1 unit of ``market``'s first asset, as in lesson 6 (mark scaled to 100).
+
+    Entries 1.80, 1.05 and 1.01 x the mark, equity 3.3, 0.5 and 0.2 x the mark: a 0.3x hedge
+    opened before the fall, a 2x short and a 5x short opened during it.
+    """
+    P = float(market.prices[0])
+    accounts = []
+    for entry, equity in ((1.80, 3.30), (1.05, 0.50), (1.01, 0.20)):
+        perps = np.zeros(market.n_assets)
+        perps[0] = -1.0
+        ep = np.zeros(market.n_assets)
+        ep[0] = entry * P
+        accounts.append(Account(np.zeros(market.n_assets), perps=perps, entry_prices=ep,
+                                cash=(equity - (entry - 1.0)) * P))
+    names = ["0.3x hedge, short early", "2x short, mid-fall", "5x short, at the bottom"]
+    return Book.from_accounts(accounts), names, market.assets[0], 1.03 * P
+
+
+class AdlQueueChart(_ui.Component):
+    """The auto-deleveraging queue of one side of one perp, ranked as BitMEX ranks it.
+
+    Bars: each profitable position's rank score ``PnL % x effective leverage``
+    (:func:`~widgets.engine.adl_scores`), first in the queue at the top. A bankrupt position of
+    ``quantity`` units on the other side is closed against the queue in that order at its
+    ``bankruptcy_price`` (BitMEX; dYdX v4 deleverages at the bankruptcy price too, picking
+    accounts at random; Hyperliquid ranks by unrealized PnL and leverage and closes at the
+    previous oracle price). Bars of the positions reached are drawn in vermillion and labelled
+    with the units closed and the profit each gives up
+    (:func:`~widgets.engine.mechanics.adl_queue`).
+
+    Parameters
+    ----------
+    book : Book or Account, default three shorts (lesson 6)
+    market : Market, default ``Market.example()``
+    asset : str, default the market's first asset
+    side : {"long", "short"}, default "short" — the side being deleveraged.
+    names : list of str, optional — one per account.
+    **traits : initial ``quantity`` and ``bankruptcy_price``.
+
+    Traits
+    ------
+    quantity : Float (input) — units of the bankrupt position to close, >= 0.
+    bankruptcy_price : Float (input) — the bankrupt position's bankruptcy price, > 0.
+    order : List (output) — names of the queued accounts, first deleveraged first.
+    closed_units, given_up : List (output) — per queued account, in queue order.
+    unfilled : Float (output) — units the queue could not absorb.
+
+    Examples
+    --------
+    >>> q = AdlQueueChart(quantity=1.5)
+    >>> q.order[0], q.closed_units[:2]
+    ('0.3x hedge, short early', [1.0, 0.5])
+    """
+
+    quantity = T.Float(0.0)
+    bankruptcy_price = T.Float(1.0)
+    book = T.Instance(Book)
+    market = T.Instance(Market)
+    asset = T.Unicode()
+    side = T.Unicode("short")
+    names = T.List(T.Unicode())
+    order = T.List(read_only=True)
+    closed_units = T.List(read_only=True)
+    given_up = T.List(read_only=True)
+    unfilled = T.Float(0.0, read_only=True)
+    _state_traits = ("quantity", "bankruptcy_price")
+
+    def __init__(self, book=None, market: Market | None = None, asset: str | None = None,
+                 side: str = "short", names=None, **kwargs):
+        market = market if market is not None else Market.example()
+        bp = None
+        if book is None:
+            book, default_names, default_asset, bp = default_queue(market)
+            names = names if names is not None else default_names
+            asset = asset or default_asset
+        if isinstance(book, Account):
+            book = book.to_book()
+        asset = asset or market.assets[0]
+        given = {k: kwargs.pop(k) for k in self._state_traits if k in kwargs}
+        given.setdefault("bankruptcy_price", bp if bp is not None else
+                         float(market.prices[list(market.assets).index(asset)]
+                               if asset in market.assets else 1.0))
+        self._quiet = False
+        # Up to 1.5x every open unit: past the queue's size the rest stays unfilled.
+        total = 1.5 * (float(np.abs(book.perps).sum()) or 1.0)
+        self._controls = {
+            "quantity": W.FloatSlider(value=0.0, min=0.0, max=total, step=total / 150,
+                                      description="Bankrupt position to close (units)",
+                                      readout_format=".2f", style={"description_width": "initial"},
+                                      layout=W.Layout(width=_ui.FULL_WIDTH)),
+            "bankruptcy_price": W.BoundedFloatText(value=1.0, min=1e-9, max=1e12,
+                                                   description="Its bankruptcy price",
+                                                   style={"description_width": "initial"})}
+        for name, ctl in self._controls.items():
+            ctl.observe(lambda c, n=name: self._from_control(n, c["new"]), "value")
+        self._build()
+        super().__init__(children=[*self._controls.values(), self._problem_box,
+                                   self._summary_box, self._fig, self._legend], **kwargs)
+        self.set_trait("market", market)
+        self.set_trait("book", book)
+        self.set_trait("asset", asset)
+        self.set_trait("side", side)
+        self.set_trait("names", list(names) if names is not None else
+                       [f"account {i}" for i in range(book.n_accounts)])
+        self._quiet = True
+        self.quantity, self.bankruptcy_price = 0.0, given.pop("bankruptcy_price")
+        self._quiet = False
+        if not self._guard(self._compute):          # e.g. an asset the market does not have
+            self._queue = None
+        self._show()
+        self.observe(self._on_input, names=["quantity", "bankruptcy_price", "book", "market",
+                                            "asset", "side", "names"])
+        for name, value in given.items():
+            setattr(self, name, value)
+
+    def _build(self) -> None:
+        self._cat = OrdinalScale(domain=[" "])
+        self._val = LinearScale(min=0.0, max=1.0)
+        sc = {"x": self._cat, "y": self._val}
+        self._bars = Bars(x=[" "], y=np.zeros((2, 1)), type="stacked", orientation="horizontal",
+                          colors=[_ui.DANGER, _ui.CROSS], scales=sc, padding=0.3)
+        self._text = Label(x=[0.0], y=[" "], text=[""], scales={"x": self._val, "y": self._cat},
+                           colors=["var(--jp-ui-font-color1)"], default_size=12, align="start",
+                           x_offset=6, y_offset=4)
+        axes = [Axis(scale=self._cat, orientation="vertical", side="left",
+                     label="", tick_style={"font-size": "12px"}),
+                Axis(scale=self._val, orientation="horizontal", side="bottom",
+                     label="rank score = PnL % × effective leverage", label_offset="35px",
+                     tick_format=".2f")]
+        self._fig = Figure(title="Auto-deleveraging queue (first at the top)", marks=[
+            self._bars, self._text], axes=axes, animation_duration=0,
+            fig_margin={"top": 40, "bottom": 50, "left": 200, "right": 20},
+            layout=W.Layout(width=_ui.FULL_WIDTH, height="240px", min_width="300px"))
+        self._legend = _ui.legend([(_ui.DANGER, "deleveraged: closed at the bankruptcy price",
+                                    "bar"), (_ui.CROSS, "not reached", "bar")])
+
+    # -- inputs ---------------------------------------------------------------------------
+    def _from_control(self, name, value) -> None:
+        if not self._quiet and getattr(self, name) != value:
+            setattr(self, name, value)
+
+    def _on_input(self, change) -> None:
+        if self._quiet:
+            return
+
+        def revert():
+            self._quiet = True
+            try:
+                setattr(self, change["name"], change["old"])
+            finally:
+                self._quiet = False
+
+        if self._guard(self._compute, revert):
+            self._show()
+        else:
+            self._sync_controls()
+
+    def _compute(self) -> None:
+        if len(self.names) != self.book.n_accounts:
+            raise MarginInputError(f"names must give one name per account "
+                                   f"({self.book.n_accounts}), got {len(self.names)}")
+        self._queue = adl_queue(self.book, self.market, self.asset, self.side, self.quantity,
+                                self.bankruptcy_price)
+
+    def _sync_controls(self) -> None:
+        self._quiet = True
+        try:
+            q = self._controls["quantity"]
+            q.max = max(q.max, self.quantity)
+            q.value = self.quantity
+            self._controls["bankruptcy_price"].value = self.bankruptcy_price
+        finally:
+            self._quiet = False
+
+    # -- view -----------------------------------------------------------------------------
+    def _labels(self) -> list:
+        """Tick labels: place in the queue and the account's name (unique, ordinal)."""
+        q = self._queue
+        return [f"{i + 1}. {self.names[a]}" for i, a in enumerate(q.order[:MAX_BARS])]
+
+    def _show(self) -> None:
+        q = self._queue
+        if q is None:
+            return
+        head = q.order[:MAX_BARS]
+        cats = self._labels() or ["(nobody is in profit on this side)"]
+        rank = q.rank[head]
+        hit = q.closed_units[head] > 0
+        y = np.vstack([np.where(hit, rank, 0.0), np.where(hit, 0.0, rank)]) if head.size \
+            else np.zeros((2, 1))
+        # The longest bar ends before 45 % of the axis: its label needs the rest (about 220 px of
+        # a plot at least 460 px wide).
+        top = _ui.nice_domain(rank / 0.45, include=(0.0,), pad=0.0)[1] if head.size else 1.0
+        texts = []
+        for a in head:
+            t = f"{q.rank[a]:.3f}"
+            if q.closed_units[a] > 0:
+                t += f" · closes {q.closed_units[a]:,.4g}, −{_ui.money(q.given_up[a])}"
+            texts.append(t)
+        height = f"{max(200, 90 + 38 * len(cats))}px"
+        with self._fig.hold_sync(), self._cat.hold_sync(), self._val.hold_sync():
+            self._cat.domain = cats
+            self._val.min, self._val.max = 0.0, float(top)
+            with self._bars.hold_sync():
+                self._bars.x, self._bars.y = cats, y
+            with self._text.hold_sync():
+                self._text.x = rank if head.size else [0.0]
+                self._text.y = cats
+                self._text.text = texts or [""]
+        self._fig.layout.height = height
+        names = [self.names[a] for a in q.order]
+        self.set_trait("order", names)
+        self.set_trait("closed_units", q.closed_units[q.order].tolist())
+        self.set_trait("given_up", q.given_up[q.order].tolist())
+        self.set_trait("unfilled", float(q.unfilled))
+        self._sync_controls()
+        self._set_summary(self._describe())
+
+    def _describe(self) -> str:
+        q, m = self._queue, _ui.money
+        other = "long" if q.side == "short" else "short"
+        if q.order.size == 0:
+            return (f"No {q.side} position in {q.asset} is in profit: the ADL queue is empty, so a "
+                    f"bankrupt {other}'s loss cannot be deleveraged on this side.")
+        parts = [f"{i + 1}. {self.names[a]} (PnL {q.pnl_pct[a]:.1%} × leverage "
+                 f"{q.leverage[a]:.2f}x = {q.rank[a]:.3f})" for i, a in enumerate(q.order[:5])]
+        text = f"ADL queue for {q.asset} {q.side}s, first deleveraged first: " + "; ".join(parts)
+        text += f"{'; …' if q.order.size > 5 else ''}."
+        if q.quantity > 0:
+            hit = [a for a in q.order if q.closed_units[a] > 0]
+            done = "; ".join(f"{self.names[a]} closes {q.closed_units[a]:,.4g} and gives up "
+                             f"{m(q.given_up[a])}" for a in hit)
+            text += (f" A bankrupt {other} of {q.quantity:,.4g} {q.asset} is closed against them "
+                     f"at its bankruptcy price {q.bankruptcy_price:,.2f} (mark {q.mark:,.2f}): "
+                     f"{done}.")
+            if q.unfilled > 0:
+                text += f" {q.unfilled:,.4g} units are left that the queue cannot absorb."
+        return text

@@ -1,0 +1,191 @@
+"""PolicyFrontier: crisis bad debt against capital efficiency, one point per policy (lesson 8)."""
+from __future__ import annotations
+
+import ipywidgets as W
+import numpy as np
+import traitlets as T
+from bqplot import Label, Lines, Scatter
+
+from . import _labels, _ui
+from .engine import MarginInputError, Market
+from .engine.mechanics import PolicyScore, pareto_front, perp_notional, score_policy
+from .engine.book import Book
+
+_PLOT_W, _PLOT_H = 460.0, 250.0          # assumed minimum plot area in px (label placement)
+MAX_LABEL = 22                           # characters of a policy's name shown on the chart
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= MAX_LABEL else name[:MAX_LABEL - 1] + "…"
+
+
+class PolicyFrontier(_ui.Component):
+    """Every policy the learner scored, as a point: capital efficiency (x) vs crisis bad debt (y).
+
+    :meth:`add` scores a policy with :func:`~widgets.engine.mechanics.score_policy` (the same
+    traders rebuilt under the policy, then the crisis cascade) and adds its point; adding a name
+    again replaces that point. The *frontier* joins the policies no other policy beats on both
+    axes (:func:`~widgets.engine.mechanics.pareto_front`): more trading kept for the same bad
+    debt, or less bad debt for the same trading. Professional risk teams trade off the same two
+    axes (Gauntlet: insolvencies against capital efficiency).
+
+    Parameters
+    ----------
+    shock : dict or array_like, default -25 % on every volatile asset
+        The crisis every policy is scored in.
+    baseline : Market, default ``Market.example()`` with 30x depth
+        Today's rules: capital efficiency is a policy's perp notional over the notional of
+        ``Book.random(baseline, n_accounts, seed)``.
+    n_accounts, seed : int, default 10,000 and 0
+        The book (the same traders for every policy).
+
+    Traits
+    ------
+    points : List (output) — one dict per policy: ``name``, ``bad_debt``, ``fund_needed``,
+        ``n_liquidated``, ``capital_efficiency``, ``on_frontier``.
+    frontier : List (output) — names of the policies on the frontier, by capital efficiency.
+
+    Examples
+    --------
+    >>> m = Market.example()
+    >>> f = PolicyFrontier(baseline=m, n_accounts=500, shock={"BTC": -0.2, "ETH": -0.2})
+    >>> s = f.add("today", m)
+    >>> _ = f.add("initial x2", m.replace(initial_margin=m.initial_margin * 2))
+    >>> [p["name"] for p in f.points], f.points[0]["capital_efficiency"]
+    (['today', 'initial x2'], 1.0)
+    """
+
+    points = T.List(read_only=True)
+    frontier = T.List(read_only=True)
+
+    def __init__(self, shock=None, baseline: Market | None = None, n_accounts: int = 10_000,
+                 seed: int = 0, **kwargs):
+        if baseline is None:
+            baseline = Market.example()
+            baseline = baseline.replace(depth=baseline.depth * 30)
+        self._baseline, self._n, self._seed = baseline, int(n_accounts), int(seed)
+        self._shock = shock if shock is not None else {
+            a: (-0.25 if v >= 0.01 else 0.0) for a, v in zip(baseline.assets,
+                                                             baseline.volatility)}
+        self._base_notional = perp_notional(Book.random(baseline, self._n, seed=self._seed),
+                                            baseline)
+        self._scores: dict[str, PolicyScore] = {}
+        self._build()
+        super().__init__(children=[self._problem_box, self._summary_box, self._fig,
+                                   self._legend], **kwargs)
+        self._show()
+
+    def _build(self) -> None:
+        self._x, self._y = _ui.fixed_scale(0.0, 1.1), _ui.fixed_scale(0.0, 1.0)
+        sc = {"x": self._x, "y": self._y}
+        self._line = Lines(x=[], y=[], colors=[_ui.CROSS], scales=sc, stroke_width=2,
+                           line_style="dashed")
+        self._on = Scatter(x=[], y=[], colors=[_ui.CROSS], scales=sc, default_size=90,
+                           marker="circle", stroke="var(--jp-layout-color0)")
+        self._off = Scatter(x=[], y=[], colors=[_ui.NEUTRAL], scales=sc, default_size=70,
+                            marker="square")
+        self._text = Label(x=[], y=[], text=[], scales=sc, colors=["var(--jp-ui-font-color1)"],
+                           default_size=12, align="start")
+        self._fig = _ui.figure("Policies: crisis bad debt vs trading kept", self._x, self._y,
+                               [self._line, self._off, self._on, self._text],
+                               "capital efficiency: perp notional kept (share of today's)",
+                               "crisis bad debt ($M)", height="340px", x_format=".0%",
+                               y_format=",.0f")
+        self._legend = _ui.legend([(_ui.CROSS, "on the frontier (nothing beats it on both axes)",
+                                    "dot"), (_ui.NEUTRAL, "beaten by another policy", "bar"),
+                                   (_ui.CROSS, "the frontier", "dashed")])
+
+    # -- API ------------------------------------------------------------------------------
+    @property
+    def scores(self) -> dict:
+        """The :class:`~widgets.engine.mechanics.PolicyScore` of every policy, by name."""
+        return dict(self._scores)
+
+    def add(self, name: str, policy) -> PolicyScore | None:
+        """Score ``policy`` (a Market, or a ready :class:`PolicyScore`) and add it as ``name``.
+
+        Returns the score, or None when the policy was refused (the message is shown in the
+        widget, the chart keeps its points).
+        """
+        out = []
+
+        def action():
+            if not isinstance(name, str) or not name.strip():
+                raise MarginInputError(f"name must be a non-empty string, got {name!r}")
+            if isinstance(policy, PolicyScore):
+                score = policy
+            elif isinstance(policy, Market):
+                if policy.assets != self._baseline.assets:
+                    raise MarginInputError(f"policy must have the baseline's assets "
+                                           f"{list(self._baseline.assets)}, got "
+                                           f"{list(policy.assets)}")
+                score = score_policy(policy, self._shock, self._base_notional, self._n,
+                                     self._seed)
+            else:
+                raise MarginInputError(f"policy must be a Market or a PolicyScore, got "
+                                       f"{type(policy).__name__}")
+            self._scores[name] = score
+            out.append(score)
+
+        if self._guard(action):
+            self._show()
+            return out[0]
+        return None
+
+    def remove(self, name: str) -> None:
+        """Drop a policy's point (no error if it is not there)."""
+        if self._scores.pop(name, None) is not None:
+            self._show()
+
+    def clear(self) -> None:
+        self._scores.clear()
+        self._show()
+
+    # -- view -----------------------------------------------------------------------------
+    def _show(self) -> None:
+        names = list(self._scores)
+        eff = np.array([self._scores[n].capital_efficiency for n in names])
+        bad = np.array([self._scores[n].bad_debt for n in names]) / 1e6
+        front = pareto_front(eff, bad) if names else np.zeros(0, dtype=bool)
+        x_dom = _ui.nice_domain(eff, include=(0.0, 1.0), pad=0.05)
+        y_dom = _ui.nice_domain(bad, include=(0.0,), pad=0.12)
+        texts = [_short(n) for n in names]
+        ax, ay, _ = _labels.place_labels(eff, bad, texts, x_dom, y_dom, _PLOT_W, _PLOT_H)
+        fi = np.flatnonzero(front)
+        fi = fi[np.argsort(eff[fi], kind="stable")]
+        with self._x.hold_sync():
+            self._x.min, self._x.max = x_dom
+        with self._y.hold_sync():
+            self._y.min, self._y.max = y_dom
+        with self._line.hold_sync():
+            self._line.x, self._line.y = eff[fi], bad[fi]
+        with self._on.hold_sync():
+            self._on.x, self._on.y = eff[front], bad[front]
+        with self._off.hold_sync():
+            self._off.x, self._off.y = eff[~front], bad[~front]
+        with self._text.hold_sync():
+            self._text.x, self._text.y, self._text.text = ax, ay, texts
+        self.set_trait("points", [
+            {"name": n, "bad_debt": self._scores[n].bad_debt,
+             "fund_needed": self._scores[n].fund_needed,
+             "n_liquidated": self._scores[n].n_liquidated,
+             "capital_efficiency": self._scores[n].capital_efficiency,
+             "on_frontier": bool(front[i])} for i, n in enumerate(names)])
+        self.set_trait("frontier", [names[i] for i in fi])
+        self._set_summary(self._describe(names, eff, bad, front, fi))
+
+    def _describe(self, names, eff, bad, front, fi) -> str:
+        if not names:
+            return ("No policy scored yet: call add(name, policy) to put a point on the chart "
+                    "(x: perp notional kept, y: crisis bad debt).")
+        pts = "; ".join(f"{names[i]} ({eff[i]:.0%} kept, ${bad[i]:,.1f}M bad debt)"
+                        for i in fi)
+        text = (f"{len(names)} polic{'y' if len(names) == 1 else 'ies'} scored. Frontier, from "
+                f"least to most trading kept: {pts}.")
+        beaten = []
+        for i in np.flatnonzero(~front):
+            better = [names[j] for j in fi if eff[j] >= eff[i] and bad[j] <= bad[i]]
+            beaten.append(f"{names[i]} (beaten by {better[0]})" if better else names[i])
+        if beaten:
+            text += " Beaten on both axes: " + "; ".join(beaten) + "."
+        return text

@@ -1,0 +1,269 @@
+"""SpiralChart: the toxic liquidation spiral, call by call (lesson 4, section 7)."""
+from __future__ import annotations
+
+import ipywidgets as W
+import numpy as np
+import traitlets as T
+from bqplot import Label, Lines
+
+from . import _labels, _ui
+from .engine import Account, Book, Market
+from .engine.mechanics import MAX_CALLS, liquidation_path
+
+MAX_ACCOUNTS = 6                       # lines drawn (marks are built once)
+_COLOURS = ("blue", "orange", "green", "purple", "sky", "grey")
+_PLOT_W, _LTV_H, _EQ_H = 460.0, 210.0, 170.0     # assumed minimum plot area, px (labels)
+
+
+def default_book(market: Market) -> tuple:
+    """Two ETH-backed borrowers of ``market``: LTV 0.92 (below a 5 % frontier) and 0.97 (above)."""
+    e = market.assets.index("ETH")
+    h = np.zeros(market.n_assets)
+    h[e] = 5.0
+    value = 5.0 * market.prices[e]
+    accounts = [Account(h, cash=-ltv * value) for ltv in (0.92, 0.97)]
+    return Book.from_accounts(accounts), ["A (LTV 0.92)", "B (LTV 0.97)"]
+
+
+class SpiralChart(_ui.Component):
+    """LTV and equity of a few accounts over repeated partial liquidations at a fixed price.
+
+    Every call of :func:`~widgets.engine.liquidate` with ``close_factor < 1`` sells a fraction
+    of the collateral, pays the penalty and repays debt with the rest. Below the frontier
+    ``LTV = 1 - penalty`` (Aave: ``1 / (1 + bonus)``) this lowers LTV and the account is soon
+    healthy; above it every call *raises* LTV and the penalties eat the equity: the toxic
+    liquidation spiral (Warmuz, Chaudhary and Pinna, arXiv:2212.07306, 2022). The numbers come
+    from :func:`~widgets.engine.mechanics.liquidation_path`.
+
+    Parameters
+    ----------
+    book : Book or Account, default two ETH borrowers at LTV 0.92 and 0.97
+        At most six accounts are drawn.
+    market : Market, default ``Market.example()``
+    names : list of str, optional
+        One name per account.
+    **traits : initial values of ``close_factor`` and ``calls``.
+
+    Traits
+    ------
+    close_factor : Float (input) — fraction closed by each call, in (0, 1].
+    calls : Int (input) — number of calls, 1 to 10.
+    ltv, equity : List (output) — per account, its LTV / equity before the first call and after
+        each call while it still has collateral (the list stops when the account is closed).
+    frontier : List (output) — each account's LTV frontier.
+    rising : List (output) — per account, True when the first call raised its LTV.
+
+    Examples
+    --------
+    >>> m = Market(["ETH"], [2_000.0], asset_weight=0.825, liquidation_penalty=0.05)
+    >>> pair = Book.from_accounts([Account([5.0], cash=-9_000.0), Account([5.0], cash=-9_600.0)])
+    >>> chart = SpiralChart(pair, m, names=["A", "B"], close_factor=0.5, calls=3)
+    >>> [round(v, 2) for v in chart.ltv[1]], chart.rising
+    ([0.96, 0.97, 0.99, 1.0], [False, True])
+    """
+
+    close_factor = T.Float(0.5)
+    calls = T.Int(4)
+    book = T.Instance(Book)
+    market = T.Instance(Market)
+    names = T.List(T.Unicode())
+    ltv = T.List(read_only=True)
+    equity = T.List(read_only=True)
+    frontier = T.List(read_only=True)
+    rising = T.List(read_only=True)
+    _state_traits = ("close_factor", "calls")
+
+    def __init__(self, book=None, market: Market | None = None, names=None, **kwargs):
+        market = market if market is not None else Market.example()
+        if book is None:
+            book, default_names = default_book(market)
+            names = names if names is not None else default_names
+        if isinstance(book, Account):
+            book = book.to_book()
+        given = {k: kwargs.pop(k) for k in self._state_traits if k in kwargs}
+        self._quiet = False
+        self._controls = {
+            "close_factor": _ui.slider("Close factor (share closed per call)", 0.5, 0.05, 1.0,
+                                       0.05),
+            "calls": W.IntSlider(value=4, min=1, max=10, description="Liquidation calls",
+                                 style={"description_width": "initial"},
+                                 layout=W.Layout(width=_ui.FULL_WIDTH))}
+        for name, ctl in self._controls.items():
+            ctl.observe(lambda c, n=name: self._from_control(n, c["new"]), "value")
+        self._build()
+        super().__init__(children=[*self._controls.values(), self._problem_box,
+                                   self._summary_box, self._ltv_box, self._eq_box], **kwargs)
+        self.set_trait("market", market)
+        self.set_trait("book", book)
+        self.set_trait("names", list(names) if names is not None else
+                       [f"account {i}" for i in range(book.n_accounts)])
+        self._guard(self._compute)
+        self._show()
+        self.observe(self._on_input, names=["close_factor", "calls", "book", "market", "names"])
+        for name, value in given.items():
+            setattr(self, name, value)
+
+    # -- figures --------------------------------------------------------------------------
+    def _build(self) -> None:
+        colours = [_ui.PALETTE[c] for c in _COLOURS]
+        self._x = _ui.fixed_scale(0, 4.6)
+        self._y_ltv, self._y_eq = _ui.fixed_scale(0.7, 1.05), _ui.fixed_scale(0, 1)
+        sc_l, sc_e = {"x": self._x, "y": self._y_ltv}, {"x": self._x, "y": self._y_eq}
+        self._ltv_lines = [Lines(x=[], y=[], colors=[colours[i]], scales=sc_l, marker="circle",
+                                 marker_size=28, stroke_width=2.5) for i in range(MAX_ACCOUNTS)]
+        self._eq_lines = [Lines(x=[], y=[], colors=[colours[i]], scales=sc_e, marker="circle",
+                                marker_size=28, stroke_width=2.5) for i in range(MAX_ACCOUNTS)]
+        self._frontier = Lines(x=[0.0, 4.6], y=[0.95, 0.95], colors=[_ui.DANGER], scales=sc_l,
+                               line_style="dashed", stroke_width=2)
+        text = {"colors": ["var(--jp-ui-font-color1)"], "default_size": 12, "align": "start"}
+        self._frontier_label = Label(x=[0.05], y=[0.95], text=[""], scales=sc_l, **text)
+        self._ltv_labels = Label(x=[], y=[], text=[], scales=sc_l, **text)
+        self._eq_labels = Label(x=[], y=[], text=[], scales=sc_e, **text)
+        self._ltv_fig = _ui.figure("Loan-to-value after each liquidation call", self._x,
+                                   self._y_ltv, [*self._ltv_lines, self._frontier,
+                                                 self._frontier_label, self._ltv_labels],
+                                   "liquidation call (0 = before)", "LTV (debt ÷ collateral)",
+                                   height="300px", y_format=".2f", x_format="d")
+        self._eq_fig = _ui.figure("Equity after each call", self._x, self._y_eq,
+                                  [*self._eq_lines, self._eq_labels],
+                                  "liquidation call (0 = before)", "equity (USD)",
+                                  height="260px", y_format="$,.0f", x_format="d")
+        for fig in (self._ltv_fig, self._eq_fig):
+            fig.fig_margin = {"top": 40, "bottom": 50, "left": 80, "right": 150}
+        self._ltv_box, self._eq_box = self._ltv_fig, self._eq_fig
+
+    # -- inputs ---------------------------------------------------------------------------
+    def _from_control(self, name, value) -> None:
+        if not self._quiet and getattr(self, name) != value:
+            setattr(self, name, value)
+
+    def _on_input(self, change) -> None:
+        if self._quiet:
+            return
+
+        def revert():
+            self._quiet = True
+            try:
+                setattr(self, change["name"], change["old"])
+            finally:
+                self._quiet = False
+
+        if self._guard(self._compute, revert):
+            self._show()
+        else:
+            self._sync_controls()
+
+    def _compute(self) -> None:
+        from .engine import MarginInputError
+        if self.book.n_accounts > MAX_ACCOUNTS:
+            raise MarginInputError(f"book must have at most {MAX_ACCOUNTS} accounts to draw, got "
+                                   f"{self.book.n_accounts}")
+        if len(self.names) != self.book.n_accounts:
+            raise MarginInputError(f"names must give one name per account "
+                                   f"({self.book.n_accounts}), got {len(self.names)}")
+        if not 1 <= self.calls <= min(10, MAX_CALLS):
+            raise MarginInputError(f"calls must be in [1, 10], got {self.calls}")
+        self._path = liquidation_path(self.book, self.market, self.close_factor, self.calls)
+
+    def _sync_controls(self) -> None:
+        self._quiet = True
+        try:
+            for name, ctl in self._controls.items():
+                ctl.value = getattr(self, name)
+        finally:
+            self._quiet = False
+
+    # -- view -----------------------------------------------------------------------------
+    def _series(self):
+        """Per account: calls and LTV / equity while it has collateral (finite LTV)."""
+        p = self._path
+        out = []
+        for a in range(p.ltv.shape[1]):
+            ok = np.isfinite(p.ltv[:, a])
+            end = int(np.argmin(ok)) if not ok.all() else ok.size
+            k = np.arange(end, dtype=float)
+            out.append((k, p.ltv[:end, a], p.equity[:end, a], end))
+        return out
+
+    def _show(self) -> None:
+        p, series = self._path, self._series()
+        K = p.n_calls
+        ltv_all = np.concatenate([s[1] for s in series] + [p.frontier[np.isfinite(p.frontier)]])
+        eq_all = np.concatenate([s[2] for s in series])
+        y_ltv = _ui.nice_domain(ltv_all, include=(), pad=0.1)
+        y_eq = _ui.nice_domain(eq_all, include=(0.0,), pad=0.1)
+        x_dom = (0.0, K + 0.4)
+        ltv_texts, eq_texts, ends = [], [], []
+        for a, (k, ltv, eq, end) in enumerate(series):
+            name = self.names[a]
+            closed = end <= K and p.liquidated[:, a].any()
+            ltv_texts.append(f"{name}: closed" if closed and end < K + 1 else name)
+            eq_texts.append(f"{name} {_ui.money(eq[-1])}" if eq.size else name)
+            ends.append((k[-1] if k.size else 0.0, ltv[-1] if ltv.size else np.nan,
+                         eq[-1] if eq.size else np.nan))
+        ends = np.array(ends, dtype=float).reshape(-1, 3)
+        lx, ly, _ = _labels.place_labels(ends[:, 0], ends[:, 1], ltv_texts, x_dom, y_ltv,
+                                         _PLOT_W, _LTV_H, _labels.right_of_line_ends)
+        ex, ey, _ = _labels.place_labels(ends[:, 0], ends[:, 2], eq_texts, x_dom, y_eq,
+                                         _PLOT_W, _EQ_H, _labels.right_of_line_ends)
+        fr = float(np.nanmedian(p.frontier)) if np.isfinite(p.frontier).any() else np.nan
+        with self._x.hold_sync():
+            self._x.min, self._x.max = x_dom
+        with self._y_ltv.hold_sync():
+            self._y_ltv.min, self._y_ltv.max = y_ltv
+        with self._y_eq.hold_sync():
+            self._y_eq.min, self._y_eq.max = y_eq
+        for i in range(MAX_ACCOUNTS):
+            k, ltv, eq, _ = series[i] if i < len(series) else (np.zeros(0),) * 3 + (0,)
+            for line, y in ((self._ltv_lines[i], ltv), (self._eq_lines[i], eq)):
+                with line.hold_sync():
+                    line.x, line.y = k, y
+        with self._frontier.hold_sync():
+            self._frontier.x = list(x_dom)
+            self._frontier.y = [fr, fr] if np.isfinite(fr) else [y_ltv[0], y_ltv[0]]
+            self._frontier.visible = bool(np.isfinite(fr))
+        with self._frontier_label.hold_sync():
+            self._frontier_label.x = [x_dom[0] + 0.05]
+            self._frontier_label.y = [fr + 0.012 * (y_ltv[1] - y_ltv[0])] if np.isfinite(fr) \
+                else [y_ltv[0]]
+            self._frontier_label.text = [f"frontier: LTV = 1 − penalty = {fr:.2f}"
+                                         if np.isfinite(fr) else ""]
+        with self._ltv_labels.hold_sync():
+            self._ltv_labels.x, self._ltv_labels.y, self._ltv_labels.text = lx, ly, ltv_texts
+            self._ltv_labels.colors = [_ui.PALETTE[_COLOURS[i]] for i in range(len(series))]
+        with self._eq_labels.hold_sync():
+            self._eq_labels.x, self._eq_labels.y, self._eq_labels.text = ex, ey, eq_texts
+            self._eq_labels.colors = [_ui.PALETTE[_COLOURS[i]] for i in range(len(series))]
+        self.set_trait("ltv", [s[1].tolist() for s in series])
+        self.set_trait("equity", [s[2].tolist() for s in series])
+        self.set_trait("frontier", p.frontier.tolist())
+        rising = [bool(s[1].size > 1 and s[1][1] > s[1][0]) for s in series]
+        self.set_trait("rising", rising)
+        self._sync_controls()
+        self._set_summary(self._describe(series, rising))
+
+    def _describe(self, series, rising) -> str:
+        p, m = self._path, _ui.money
+        parts = []
+        for a, (k, ltv, eq, end) in enumerate(series):
+            name, fr = self.names[a], p.frontier[a]
+            where = ("above" if ltv[0] > fr else "below" if ltv[0] < fr else "on") \
+                if ltv.size and np.isfinite(fr) else "off"
+            path = " → ".join(f"{v:.2f}" for v in ltv)
+            last = int(p.last_call()[a])
+            if not p.liquidated[:, a].any():
+                fate = "never liquidated (healthy)"
+            elif end < p.ltv.shape[0]:
+                fate = f"closed out at call {end}"
+            elif last < p.n_calls:
+                fate = f"healthy after call {last}"
+            else:
+                fate = f"still liquidatable after call {p.n_calls}"
+            parts.append(f"{name} starts {where} the {fr:.2f} frontier: LTV {path} "
+                         f"({'rising' if rising[a] else 'falling' if ltv.size > 1 else 'flat'}); "
+                         f"{fate}; equity {m(p.equity[0, a])} → {m(p.equity[-1, a])}, penalties "
+                         f"{m(p.penalty[:, a].sum())}"
+                         + (f", bad debt {m(p.bad_debt[:, a].sum())}"
+                            if p.bad_debt[:, a].sum() > 0 else ""))
+        return (f"{p.n_calls} calls closing {self.close_factor:.0%} each. " + ". ".join(parts)
+                + ".")
