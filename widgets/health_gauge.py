@@ -100,8 +100,15 @@ class HealthGauge(AccountView):
                           scales={"x": value_scale, "y": unit}, colors=[_ui.DANGER],
                           align=align, x_offset=6 if align == "start" else -6,
                           default_size=13, font_weight="bold")
-            fig = _ui.figure(title, value_scale, band, [bar, line, label], x_label=axis_label,
-                             x_format=fmt, height="160px")
+            # a value beyond the axis: the bar stops at the edge and this marker names the value
+            beyond = Label(x=np.array([value_scale.max]), y=np.array([0.8]), text=[""],
+                           scales={"x": value_scale, "y": unit}, align="end", x_offset=-4,
+                           default_size=13, font_weight="bold",
+                           colors=["var(--jp-ui-font-color1)"])
+            fig = _ui.figure(title, value_scale, band, [bar, line, label, beyond],
+                             x_label=axis_label, x_format=fmt, height="160px")
+            self._beyond = getattr(self, "_beyond", {})
+            self._beyond[key] = beyond
             fig.axes[1].visible = False                     # one bar: no category axis
             fig.fig_margin = {"top": 35, "bottom": 45, "left": 60, "right": 30}
             self._bars[key], self._thresholds[key], self._labels[key] = bar, line, label
@@ -130,10 +137,16 @@ class HealthGauge(AccountView):
         verdict = "LIQUIDATABLE" if bad else "safe"
         for key, title, *_ in _GAUGES:
             scale, (text, note) = self._scales[key], _describe(key, values[key])
-            shown = np.clip(np.array([values[key]]), scale.min, scale.max)   # inf -> axis edge
-            with self._bars[key].hold_sync():
+            shown, side = _ui.off_scale([values[key]], scale.min, scale.max)  # inf -> edge
+            beyond = self._beyond[key]
+            with self._bars[key].hold_sync(), beyond.hold_sync():
                 self._bars[key].y = shown
                 self._bars[key].colors = [_ui.DANGER if bad else _ui.CROSS]
+                s = int(side[0])
+                beyond.text = [_ui.off_scale_text(f"{text} (off scale)" if s > 0 else
+                                                  f"(off scale) {text}", s) if s else ""]
+                beyond.x = np.array([scale.max if s >= 0 else scale.min])
+                beyond.align, beyond.x_offset = ("end", -4) if s >= 0 else ("start", 4)
             note = f" ({note})" if note else ""
             self._figures[key].title = f"{title}: {text}{note} — {verdict}"
         for key, value in values.items():

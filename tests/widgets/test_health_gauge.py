@@ -201,3 +201,29 @@ def test_save_restore_round_trip():
     state = mark_state(other)
     assert not other.set_state_dict({"shock": {"ETH": -2.0}})
     assert other.problem and mark_state(other)[:4] == state[:4] and other.shock == g.shock
+
+
+def test_value_beyond_an_axis_gets_an_off_scale_marker():
+    # Issue 10: HF 125 was clipped at the end of the 0-3 axis with no marker.
+    m = Market.example()
+    g = HealthGauge(account=Account.from_positions(m, holdings={"ETH": 10, "USDC": -288.0}))
+    assert round(g.health_factor) == 125
+    beyond = g._beyond["health_factor"]
+    assert g._bars["health_factor"].y.tolist() == [3.0]            # drawn at the edge ...
+    assert list(beyond.text) == ["125.00 (off scale) ▶"]          # ... and marked
+    assert beyond.x.tolist() == [3.0] and beyond.align == "end"
+    assert list(g._beyond["health"].text) == [""]                   # inside: no marker
+    g = HealthGauge(account=Account.from_positions(m, holdings={"ETH": 10}))
+    assert list(g._beyond["health_factor"].text) == ["∞ (off scale) ▶"]
+    acct = Account.from_positions(m, perps={"BTC": 1.0}, entry_prices={"BTC": 200_000.0},
+                                  holdings={"USDC": 1_000.0})
+    assert list(HealthGauge(account=acct)._beyond["margin_ratio"].text) == ["∞ (off scale) ▶"]
+
+
+def test_marker_below_an_axis_points_left():
+    g = HealthGauge()
+    g.shock = {"ETH": -0.99, "BTC": -0.99, "SOL": 3.0}       # health far below the -40k axis
+    assert g.health < g._scales["health"].min
+    beyond = g._beyond["health"]
+    assert beyond.text[0].startswith("◀ (off scale) -$") and beyond.align == "start"
+    assert beyond.x.tolist() == [g._scales["health"].min]
