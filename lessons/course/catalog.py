@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Lesson:
-    """One lesson: ``number`` "04", ``stem`` (file name without ``.ipynb``), ``title`` as in the
-    notebook's header (``# 4 · Liquidation mechanics``) and ``goal``, what the learner will be
+    """One lesson: ``number`` "04", ``stem`` (file name without ``.ipynb``), ``title`` as the
+    notebook's header starts (``# 4 · Liquidation mechanics``, before any ``:``) and ``goal``, what the learner will be
     able to do."""
 
     number: str
@@ -32,7 +32,7 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("02", "02_collateral_haircuts_and_debt", "Collateral, haircuts and debt",
            "compute how much a venue lends against each asset, and why volatile collateral "
            "counts for less"),
-    Lesson("03", "03_correlation_effects", "Correlation effects",
+    Lesson("03", "03_correlation_effects", "Correlation",
            "predict when a diversified pool is safer, and why correlations rise toward 1 in a "
            "crisis"),
     Lesson("04", "04_liquidation_mechanics", "Liquidation mechanics",
@@ -43,7 +43,7 @@ LESSONS: tuple[Lesson, ...] = (
            "follow a loss from the insurance fund to auto-deleveraging of profitable traders"),
     Lesson("07", "07_case_studies", "Case studies",
            "re-run published liquidation events on the engine and explain what failed"),
-    Lesson("08", "08_risk_desk_capstone", "Risk-desk capstone",
+    Lesson("08", "08_risk_desk_capstone", "Risk desk capstone",
            "act as a venue's risk desk: set margin parameters and defend them under stress"),
 )
 
