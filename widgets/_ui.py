@@ -186,7 +186,8 @@ def nice_domain(values, current=None, include=(0.0,), pad: float = 0.08,
     lo_n, hi_n = np.floor(lo_p / step) * step, np.ceil(hi_p / step) * step
     if hi_n <= lo_n:
         hi_n = lo_n + step
-    return float(lo_n) + 0.0, float(hi_n) + 0.0
+    # 12 significant digits: 6 x 0.05 is 0.30000000000000004, a tick label nobody wants
+    return float(f"{lo_n:.12g}") + 0.0, float(f"{hi_n:.12g}") + 0.0
 
 
 def fit_scale(scale, values, **kwargs) -> bool:

@@ -1,7 +1,7 @@
 """CorrelationLab: pooled margin is only as safe as the assets' co-movement (lesson 3)."""
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import ipywidgets as W
 import numpy as np
@@ -14,8 +14,9 @@ from .engine import (Account, Book, MarginInputError, Market, correlated_returns
                      with_correlations)
 
 SCENARIOS = (1_000, 10_000, 50_000)
-HORIZON = (0.25, 5.0)            # days; the P&L axis is sized once, for the longest horizon
+HORIZON = (0.25, 5.0)            # days
 N_BINS = 80
+BAR_ROOM = 0.8                   # bars reach at most this share of the plot; the label row above
 MAX_SEED = 2**31 - 1
 
 
@@ -136,19 +137,23 @@ class CorrelationLab(_ui.Component):
         self._line = Lines(x=[0.0, 0.0], y=[0.0, 1.0], scales=xy, colors=[_ui.DANGER],
                            line_style="dashed", stroke_width=2)
         self._line_label = Label(x=[0.0], y=[0.9], text=[""], x_offset=-6, align="end",
-                                 colors=[_ui.DANGER], default_size=12, font_weight="normal",
-                                 scales=xy)
+                                 colors=["var(--jp-ui-font-color1)"], default_size=12,
+                                 font_weight="normal", scales=xy)
         self._hist_fig = _ui.figure(
             "Portfolio P&L over the horizon", self._x, self._y,
             [self._hist, self._line, self._line_label], x_label="P&L",
             y_label="share of scenarios", x_format="$.2~s", y_format=".0%")
         modes, p_scale = _ui.ordinal_scale(["Cross", "Isolated"]), _ui.fixed_scale(0, 1)
+        self._p_scale = p_scale
         self._prob = Bars(x=["Cross", "Isolated"], y=[0.0, 0.0], color_mode="element",
-                          colors=[_ui.CROSS, _ui.ISOLATED], label_display=True,
-                          label_display_format=".1%", label_display_vertical_offset=-4,
-                          label_font_style={"fill": "var(--jp-ui-font-color1)"},
-                          scales={"x": modes, "y": p_scale})
-        self._prob_fig = _ui.figure("Probability of liquidation", modes, p_scale, [self._prob],
+                          colors=[_ui.CROSS, _ui.ISOLATED], scales={"x": modes, "y": p_scale})
+        # the figures above the bars (bqplot's own bar labels drop small values onto the axis)
+        self._prob_label = Label(x=["Cross", "Isolated"], y=[0.0, 0.0], text=["", ""],
+                                 y_offset=-6, align="middle", default_size=12,
+                                 font_weight="bold", colors=["var(--jp-ui-font-color1)"],
+                                 scales={"x": modes, "y": p_scale})
+        self._prob_fig = _ui.figure("Probability of liquidation", modes, p_scale,
+                                    [self._prob, self._prob_label],
                                     y_label="share of scenarios", y_format=".0%")
         c = self._controls
         super().__init__(children=[
@@ -241,16 +246,30 @@ class CorrelationLab(_ui.Component):
         report = margin_report(book[0], simulated, prices=self.market.prices * (1 + returns))
         prob = report.liquidatable.mean(0)              # same scenarios for both modes
         pnl = report.equity[:, 0] - book[1]
-        edges = book[3]
-        share = np.histogram(np.clip(pnl, edges[0], edges[-1]), edges)[0] / pnl.size
         q = np.quantile(pnl, [0.01, 0.05, 0.5])
         corr = simulated.correlation
-        with self._heatmap.hold_sync(), self._hist.hold_sync(), self._prob.hold_sync():
-            if book is not self._book:
-                self._draw_book(*book)
+        new_book = book is not self._book
+        # axes fitted to the data (and the liquidation line), kept while the data stay inside
+        x_dom = _ui.nice_domain([pnl.min(), pnl.max(), -book[2]],
+                                None if new_book else (self._x.min, self._x.max),
+                                pad=0.04, ticks=8, shrink=0.45)
+        edges = np.linspace(*x_dom, N_BINS + 1)
+        share = np.histogram(pnl, edges)[0] / pnl.size
+        y_dom = _ui.nice_domain([share.max() / BAR_ROOM],
+                                None if new_book else (self._y.min, self._y.max),
+                                pad=0.0, shrink=0.4)
+        p_dom = _ui.nice_domain([prob.max() / BAR_ROOM, 0.01], (self._p_scale.min,
+                                self._p_scale.max), pad=0.0, shrink=0.3)
+        with ExitStack() as stack:                      # one message per mark
+            for m in (self._heatmap, self._hist, self._prob, self._prob_label, self._line,
+                      self._line_label, self._x, self._y, self._p_scale):
+                stack.enter_context(m.hold_sync())
             self._heatmap.color = corr
+            self._draw_axes(x_dom, y_dom, p_dom, edges, book[2])
             self._hist.y = share
             self._prob.y = prob
+            self._prob_label.y = prob
+            self._prob_label.text = [_ui.pct(p) for p in prob]
         self._book = book
         with self._quiet():
             self.correlations = pairs
@@ -272,28 +291,29 @@ class CorrelationLab(_ui.Component):
             f"{_ui.money(book[2])}.")
 
     def _prepare_book(self, account: Account) -> tuple:
-        """Cross account + isolated twin, equity and health now, P&L bins and bar height.
-
-        Display range (not finance): the widest P&L any correlation allows (exposures' sds add
-        up when every pair is +-1), 3.5 sd at the longest horizon; bar height so the 1-day
-        uncorrelated case fills ~80 % (taller bars are clipped; the summary has the numbers).
-        """
+        """Cross account + isolated twin, equity now and the health (loss the pool can take)."""
         book = Book.from_accounts([account, isolated_twin(account, self.market)])
         now = margin_report(account, self.market)
-        m = self.market
-        sd = (np.abs(account.perps) + np.abs(account.holdings)) * m.prices * m.volatility
-        half = 3.5 * max(float(sd.sum()), 1.0) * np.sqrt(HORIZON[1])
-        width = 2 * half / N_BINS
-        top = min(1.0, 1.25 * width / (max(float(np.linalg.norm(sd)), 1.0) * np.sqrt(2 * np.pi)))
-        return book, now.equity, now.health, np.linspace(-half, half, N_BINS + 1), top
+        return book, now.equity, now.health
 
-    def _draw_book(self, book, equity0, buffer, edges, top) -> None:
-        """New book: axes and liquidation line (rare; inside the caller's ``hold_sync``)."""
-        with self._x.hold_sync(), self._y.hold_sync(), self._line.hold_sync(), \
-                self._line_label.hold_sync():
-            self._x.min, self._x.max = float(edges[0]), float(edges[-1])
-            self._y.min, self._y.max = 0.0, float(top)
+    def _draw_axes(self, x_dom, y_dom, p_dom, edges, buffer) -> None:
+        """Fitted domains, bins and the liquidation line (inside the caller's ``hold_sync``).
+
+        The line's label goes on the side of the line with more room, in a row above the bars.
+        """
+        if (self._x.min, self._x.max) != x_dom:
+            self._x.min, self._x.max = x_dom
             self._hist.x = (edges[:-1] + edges[1:]) / 2
-            self._line.x, self._line.y = [-buffer] * 2, [0.0, top]
-            self._line_label.x, self._line_label.y = [-buffer], [0.92 * top]
-            self._line_label.text = [f"cross pool liquidated (loss > {_ui.money(buffer)})"]
+        for scale, dom, fig in ((self._y, y_dom, self._hist_fig),
+                                (self._p_scale, p_dom, self._prob_fig)):
+            if (scale.min, scale.max) != dom:
+                scale.min, scale.max = dom
+                fig.axes[1].tick_format = ".1%" if dom[1] < 0.05 else ".0%"
+        top = y_dom[1]
+        line = [-float(buffer)] * 2
+        if list(self._line.x) != line or list(self._line.y) != [0.0, top]:
+            self._line.x, self._line.y = line, [0.0, top]
+        right = (-buffer - x_dom[0]) / (x_dom[1] - x_dom[0]) < 0.5     # more room right
+        self._line_label.x, self._line_label.y = [-float(buffer)], [0.9 * top]
+        self._line_label.align, self._line_label.x_offset = ("start", 6) if right else ("end", -6)
+        self._line_label.text = [f"cross pool liquidated (loss > {_ui.money(buffer)})"]

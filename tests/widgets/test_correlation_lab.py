@@ -130,7 +130,7 @@ def test_bad_input_from_code_shows_message_and_keeps_state(name, value, text):
 
 def test_one_change_sends_one_update_per_mark_and_keeps_marks(comm_log):
     lab = CorrelationLab(n_scenarios=1_000)
-    marks = [lab._heatmap, lab._hist, lab._prob, lab._line, lab._line_label]
+    marks = [lab._heatmap, lab._hist, lab._prob, lab._prob_label, lab._line, lab._line_label]
     before = [id(m) for m in marks]
     for change in (lambda: setattr(lab, "level", 0.5),
                    lambda: lab._pairs["BTC-SOL"].__setattr__("value", 0.4),
@@ -142,7 +142,7 @@ def test_one_change_sends_one_update_per_mark_and_keeps_marks(comm_log):
         for mark in marks:
             assert len(comm_log.updates_for(mark)) <= 1, type(mark).__name__
         assert len(comm_log.updates_for(lab._hist)) == 1      # the P&L always moves
-    assert [id(m) for m in [lab._heatmap, lab._hist, lab._prob, lab._line,
+    assert [id(m) for m in [lab._heatmap, lab._hist, lab._prob, lab._prob_label, lab._line,
                             lab._line_label]] == before
     assert lab._hist_fig.marks == [lab._hist, lab._line, lab._line_label]
 
@@ -201,3 +201,53 @@ def test_save_restore_round_trip():
     assert other._controls["level"].value == 0.4
     assert not other.set_state_dict({**saved, "level": 0.9, "correlations": BAD})
     assert other.get_state_dict() == saved and "cannot all hold" in other.problem
+
+
+HEDGED = {"perps": {"BTC": 1, "ETH": -25}, "cash": 10_000}
+
+
+def assert_fitted(lab):
+    """Histogram inside its axis with a free row for the line's label; axes fit the data."""
+    x, y = lab._x, lab._y
+    share, centres = np.array(lab._hist.y), np.array(lab._hist.x)
+    assert share.max() <= 0.8 * y.max + 1e-12                      # not into the title
+    assert share.max() >= 0.25 * y.max                              # and not a sliver
+    assert x.min <= centres.min() and centres.max() <= x.max
+    assert x.min <= lab._line.x[0] <= x.max
+    # the x axis hugs the data (+-$8k data were drawn on +-$55k)
+    q = lab.pnl_quantiles
+    width = max(q["50%"] - q["1%"], q["50%"] - lab._line.x[0], 1.0)   # the line is shown too
+    assert x.max - x.min <= 6 * width, (x.min, x.max, q)
+    # the line label sits on the roomier side of the line, inside the plot
+    frac = (lab._line.x[0] - x.min) / (x.max - x.min)
+    assert lab._line_label.align == ("start" if frac < 0.5 else "end")
+    assert lab._line_label.y[0] > 0.8 * y.max                      # its own row, above bars
+    # probabilities: own labels just above their bars, the axis fitted around them
+    p = np.array(lab._prob.y)
+    assert list(lab._prob_label.y) == list(p) and lab._prob_label.y_offset < 0
+    assert list(lab._prob_label.text) == [f"{v:.1%}" for v in p]
+    assert not getattr(lab._prob, "label_display", False)
+    assert p.max() <= 0.8 * lab._p_scale.max + 1e-12
+    assert lab._p_scale.max == float(f"{lab._p_scale.max:.12g}")      # no 0.30000000000000004
+
+
+def test_hedged_book_histogram_fits_inside_its_axes():
+    # Issue 10: the hedged histogram ran past its axis into the title on a +-$55k x axis.
+    lab = CorrelationLab(account=Account.from_positions(Market.example(), **HEDGED))
+    assert_fitted(lab)
+    assert lab._x.max - lab._x.min <= 30_000
+    for change in ({"correlations": {"BTC-ETH": 0.2}}, {"level": 1.0}, {"horizon_days": 5.0},
+                   {"horizon_days": 0.25}):
+        for k, v in change.items():
+            setattr(lab, k, v)
+        assert_fitted(lab)
+
+
+def test_default_book_axes_fit_and_stay_still_for_small_moves():
+    lab = CorrelationLab()
+    assert_fitted(lab)
+    dom = (lab._x.min, lab._x.max, lab._y.min, lab._y.max)
+    lab.seed = 1                                          # another draw of the same model
+    assert (lab._x.min, lab._x.max, lab._y.min, lab._y.max) == dom
+    lab.level = 1.0
+    assert_fitted(lab)
