@@ -105,6 +105,10 @@ def display_value(control, value) -> None:
     """Show ``value`` on ``control``: a selection slider shows its nearest option, a slider
     clamps a value beyond its range (the trait keeps the exact value)."""
     if isinstance(control, W.SelectionSlider):
+        if control.options and control.options[0][1] == DEPTHS[0]:     # a depth slider
+            options = depth_options(value)
+            if [v for _, v in options] != [v for _, v in control.options]:
+                control.options = options
         control.value = nearest([v for _, v in control.options], value)
     else:
         control.value = value
@@ -264,10 +268,21 @@ def nearest(options, value: float) -> float:
     return float(opts[np.argmin(np.abs(np.log(opts) - np.log(v)))])
 
 
+def depth_options(extra: float | None = None) -> list:
+    """``(label, value)`` pairs of :data:`DEPTHS`, plus ``extra`` if it is off that grid (a
+    depth set from code, e.g. 10**1.5, is shown as itself: "31.6×", never as its neighbour)."""
+    values = list(DEPTHS)
+    if extra is not None and np.isfinite(extra) and extra > 0 and \
+            not any(np.isclose(extra, d, rtol=1e-9) for d in DEPTHS):
+        values = sorted(values + [float(extra)])
+    return [(f"{d:g}×" if d in DEPTHS else f"{d:.3g}×", d) for d in values]
+
+
 def depth_slider(value: float = 30.0) -> W.SelectionSlider:
     """Market depth as a multiple of the venue's: a slider over :data:`DEPTHS`, full width."""
+    options = depth_options(value)
     return W.SelectionSlider(
-        options=[(f"{d:g}×", d) for d in DEPTHS], value=nearest(DEPTHS, value),
+        options=options, value=nearest([v for _, v in options], value),
         description="Market depth (× venue)", continuous_update=False,
         tooltip="Multiple of the venue's order-book depth (deeper: smaller price impact)",
         style={"description_width": "initial"}, layout=W.Layout(width=FULL_WIDTH))

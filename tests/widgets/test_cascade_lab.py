@@ -262,11 +262,12 @@ def test_depth_control_shows_exactly_30x_and_is_wide(lab, monkeypatch):
     calls = []
     monkeypatch.setattr("widgets.cascade_lab.cascade",
                         lambda *a, **k: calls.append(1) or cascade(*a, **k))
-    lab.depth = 31.6                               # off the grid from code: nearest shown
-    assert depth.value == 30.0 and lab.depth == 31.6 and len(calls) == 1
+    lab.depth = 10 ** 1.5                          # off the grid from code: shown as itself
+    assert depth.value == 10 ** 1.5 and depth.label == "31.6×" and len(calls) == 1
     depth.set_state({"index": depth.index})        # the browser echoing it: no change
-    assert lab.depth == 31.6 and len(calls) == 1
+    assert lab.depth == 10 ** 1.5 and len(calls) == 1
     depth.set_state({"index": depth.index + 1})    # a learner's move: 50x
     assert lab.depth == 50.0 and len(calls) == 2
+    assert 10 ** 1.5 not in [v for _, v in depth.options]     # back on the round grid
     depth.set_state({"index": [v for _, v in depth.options].index(30.0)})
     assert lab.depth == 30.0                       # and back to exactly 30

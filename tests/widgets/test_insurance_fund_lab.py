@@ -162,3 +162,9 @@ def test_legend_outside_the_figure_and_no_nan_in_marks(lab):
     assert "socialized" in lab.children[-1].children[1].value
     for mark in lab._figure.marks:
         assert np.isfinite(np.asarray(mark.y, dtype=float)).all()
+
+
+def test_depth_from_code_off_the_grid_is_shown_as_itself():
+    lab = InsuranceFundLab(n_accounts=N, depth=10 ** 1.5)          # lesson 06
+    depth = lab._controls["depth"][0]
+    assert lab.depth == 10 ** 1.5 and depth.value == 10 ** 1.5 and depth.label == "31.6×"
