@@ -22,13 +22,14 @@ def text_width(text: str) -> float:
 
 
 def _candidates(w: float, h: float):
-    """Offsets (dx, dy) of a label's left-baseline anchor from its point, best first (y down)."""
-    near = [(GAP_PX, h / 2 - 2), (-GAP_PX - w, h / 2 - 2), (-w / 2, -GAP_PX),
-            (-w / 2, GAP_PX + h)]
-    out = list(near)
+    """Offsets (dx, dy) of a label box's left-baseline corner from its point, best first (y
+    down), with the side the text hangs from: "start" (right of the point), "end" (left of it)
+    or "middle" (centred above or below)."""
+    out = [(GAP_PX, h / 2 - 2, "start"), (-GAP_PX - w, h / 2 - 2, "end"),
+           (-w / 2, -GAP_PX, "middle"), (-w / 2, GAP_PX + h, "middle")]
     for k in range(1, 8):                              # then step further up and down
         for dy in (-k * h, k * h):
-            out += [(GAP_PX, h / 2 - 2 + dy), (-GAP_PX - w, h / 2 - 2 + dy)]
+            out += [(GAP_PX, h / 2 - 2 + dy, "start"), (-GAP_PX - w, h / 2 - 2 + dy, "end")]
     return out
 
 
@@ -39,7 +40,7 @@ def _overlaps(box, boxes) -> bool:
 
 def place_labels(x, y, texts, x_domain, y_domain, width_px: float, height_px: float,
                  candidates=None):
-    """Anchor positions (data units) for ``texts`` at points ``(x, y)``, and their pixel boxes.
+    """Where to write ``texts`` next to points ``(x, y)`` so that no two overlap.
 
     Parameters
     ----------
@@ -50,13 +51,15 @@ def place_labels(x, y, texts, x_domain, y_domain, width_px: float, height_px: fl
         The scales' domains.
     width_px, height_px : float
         The plot area's (assumed minimum) size in pixels.
-    candidates : callable (w, h) -> list of (dx, dy), optional
+    candidates : callable (w, h) -> list of (dx, dy, align), optional
 
     Returns
     -------
-    (ax, ay, boxes) : anchor x and y in data units (left end of the text, baseline), and each
-    label's box ``(x0, y0, x1, y1)`` in pixels (y down). A label that fits nowhere keeps its first
-    candidate (the caller may shorten or drop it).
+    (ax, ay, align, boxes, far) : per label, its anchor in data units (the text's left end,
+    right end or centre according to ``align`` in {"start", "end", "middle"}, at its baseline),
+    its box ``(x0, y0, x1, y1)`` in pixels (y down) on the assumed plot, and whether it had to
+    move away from its point (then a leader line helps). A label that fits nowhere keeps the
+    first candidate.
     """
     (xl, xh), (yl, yh) = x_domain, y_domain
     sx = width_px / (xh - xl) if xh > xl else 1.0
@@ -64,34 +67,87 @@ def place_labels(x, y, texts, x_domain, y_domain, width_px: float, height_px: fl
     px = (np.asarray(x, dtype=float) - xl) * sx
     py = (yh - np.asarray(y, dtype=float)) * sy
     dots = [(a - 4, b - 4, a + 4, b + 4) for a, b in zip(px, py)]
-    placed, ax, ay = [], [], []
-    order = np.argsort(py, kind="stable")              # top of the plot first
-    result = [None] * len(texts)
-    for i in order:
+    placed = []
+    n = len(texts)
+    boxes, aligns, far = [None] * n, [""] * n, [False] * n
+    for i in np.argsort(py, kind="stable"):            # top of the plot first
         w, h = text_width(texts[i]), LINE_PX
         options = (candidates or _candidates)(w, h)
         choice = None
-        for dx, dy in options:
+        for k, (dx, dy, align) in enumerate(options):
             bx, by = px[i] + dx, py[i] + dy
             box = (bx, by - h, bx + w, by)
             inside = box[0] >= 0 and box[2] <= width_px and box[1] >= 0 and box[3] <= height_px
             if inside and not _overlaps(box, placed) and not _overlaps(box, dots):
-                choice = box
+                choice, far[i] = (box, align), k >= 4
                 break
         if choice is None:
-            dx, dy = options[0]
+            dx, dy, align = options[0]
             bx, by = px[i] + dx, py[i] + dy
-            choice = (bx, by - h, bx + w, by)
-        placed.append(choice)
-        result[i] = choice
-    ax = np.array([xl + b[0] / sx for b in result]) if result else np.array([])
-    ay = np.array([yh - b[3] / sy for b in result]) if result else np.array([])
-    return ax, ay, result
+            choice = ((bx, by - h, bx + w, by), align)
+        placed.append(choice[0])
+        boxes[i], aligns[i] = choice
+    edge = {"start": 0, "end": 2}
+    ax = np.array([xl + (b[edge[a]] if a in edge else (b[0] + b[2]) / 2) / sx
+                   for b, a in zip(boxes, aligns)])
+    ay = np.array([yh - b[3] / sy for b in boxes])
+    return ax, ay, aligns, boxes, far
 
 
 def right_of_line_ends(w: float, h: float):
     """Candidates for a label at the end of a line: to the right, stepping up or down."""
-    out = [(GAP_PX, h / 2 - 2)]
+    out = [(GAP_PX, h / 2 - 2, "start")]
     for k in range(1, 10):
-        out += [(GAP_PX, h / 2 - 2 - k * h / 2), (GAP_PX, h / 2 - 2 + k * h / 2)]
+        out += [(GAP_PX, h / 2 - 2 - k * h / 2, "start"), (GAP_PX, h / 2 - 2 + k * h / 2, "start")]
     return out
+
+
+class LabelSet:
+    """Labels next to points, kept apart: three bqplot ``Label`` marks (text hanging right of,
+    left of, or centred on its anchor) and one ``Lines`` mark of leader lines for labels that had
+    to move away from their point. Built once; :meth:`update` moves them inside ``hold_sync``.
+    """
+
+    ALIGNS = ("start", "end", "middle")
+
+    def __init__(self, scales: dict, colour: str = "var(--jp-ui-font-color1)", size: int = 12):
+        from bqplot import Label, Lines
+        self._colour = colour
+        self.texts = {a: Label(x=[], y=[], text=[], scales=scales, colors=[colour],
+                               default_size=size, align=a) for a in self.ALIGNS}
+        self.leaders = Lines(x=np.zeros((1, 2)), y=np.zeros((1, 2)), scales=scales,
+                             colors=["var(--jp-ui-font-color2)"], stroke_width=1,
+                             visible=False)
+        self.placed: list = []
+
+    @property
+    def marks(self) -> list:
+        return [self.leaders, *self.texts.values()]
+
+    def update(self, x, y, texts, x_domain, y_domain, width_px, height_px, colours=None,
+               candidates=None) -> None:
+        texts = list(texts)
+        ax, ay, aligns, boxes, far = place_labels(x, y, texts, x_domain, y_domain, width_px,
+                                                  height_px, candidates)
+        colours = list(colours) if colours is not None else [self._colour] * len(texts)
+        self.placed = list(zip(texts, ax, ay, aligns, boxes))
+        for a, mark in self.texts.items():
+            idx = [i for i, al in enumerate(aligns) if al == a]
+            with mark.hold_sync():
+                mark.x, mark.y = ax[idx], ay[idx]
+                mark.text = [texts[i] for i in idx]
+                mark.colors = [colours[i] for i in idx] or [self._colour]
+        # leader: from the point to the nearest point of the label's box (data units)
+        (xl, xh), (yl, yh) = x_domain, y_domain
+        sx, sy = width_px / (xh - xl), height_px / (yh - yl)
+        lx, ly = [], []
+        for i in [i for i, f in enumerate(far) if f]:
+            b = boxes[i]
+            px, py = (float(x[i]) - xl) * sx, (yh - float(y[i])) * sy
+            cx, cy = min(max(px, b[0]), b[2]), min(max(py, b[1]), b[3])
+            lx.append([float(x[i]), xl + cx / sx])
+            ly.append([float(y[i]), yh - cy / sy])
+        with self.leaders.hold_sync():
+            self.leaders.x = np.array(lx) if lx else np.zeros((1, 2))
+            self.leaders.y = np.array(ly) if ly else np.zeros((1, 2))
+            self.leaders.visible = bool(lx)

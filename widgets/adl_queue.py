@@ -215,7 +215,7 @@ class AdlQueueChart(_ui.Component):
             texts.append(t)
         height = f"{max(200, 90 + 38 * len(cats))}px"
         with self._fig.hold_sync(), self._cat.hold_sync(), self._val.hold_sync():
-            self._cat.domain = cats
+            self._cat.domain = cats[::-1]             # the first in the queue at the top
             self._val.min, self._val.max = 0.0, float(top)
             with self._bars.hold_sync():
                 self._bars.x, self._bars.y = cats, y

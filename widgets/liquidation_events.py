@@ -21,7 +21,8 @@ from .engine import Account, Book, LiquidationResult, MarginInputError
 
 MAX_ROWS = 25               # rows shown; the rest are counted in a last line and the summary
 
-_CELL = "padding: 2px 10px; text-align: right; border-bottom: 1px solid var(--jp-border-color2);"
+_CELL = ("padding: 2px 10px; text-align: right; border-bottom: 1px solid var(--jp-border-color2);"
+         " white-space: nowrap;")
 _HEAD = _CELL + " font-weight: 600; border-bottom: 2px solid var(--jp-border-color1);"
 
 
@@ -117,7 +118,7 @@ class LiquidationTable(_ui.Component):
     def _name(self, a: int) -> str:
         return self.names[a] if self.names else f"account {a}"
 
-    def _closed_text(self, a: int, part: str) -> str:
+    def _closed_text(self, a: int, part: str, bad_debt: float = 0.0) -> str:
         """What the call closed, in units (needs the book before the call)."""
         before, after, assets = self.book, self.result.book, self.result.assets
         if before is None:
@@ -131,10 +132,13 @@ class LiquidationTable(_ui.Component):
                         bits.append(f"sold {_units(d)} {assets[c]}")
                     else:
                         bits.append(f"bought back {_units(d)} {assets[c]} of debt")
-            repaid = min(-before.cash[a], -before.cash[a] + after.cash[a]) \
-                if before.cash[a] < 0 else 0.0
-            if repaid > 1e-9:
-                bits.append(f"repaid {repaid:,.0f} USD of debt")
+            # Debt that left the account: repaid from the sale, or written off as bad debt.
+            gone = max(-before.cash[a], 0.0) - max(-after.cash[a], 0.0)
+            written_off = bad_debt
+            if gone - written_off > 1e-9:
+                bits.append(f"repaid {gone - written_off:,.0f} USD of debt")
+            if written_off > 1e-9:
+                bits.append(f"wrote off {written_off:,.0f} USD")
             perps = (~before.isolated[a]) & (np.abs(before.perps[a] - after.perps[a]) > 1e-12)
         else:
             perps = np.array([x == part for x in assets])
@@ -152,7 +156,7 @@ class LiquidationTable(_ui.Component):
             out.append({"account": a, "name": self._name(a), "part": e.part,
                         "close_fraction": float(e.close_fraction),
                         "notional_closed": float(e.notional_closed),
-                        "closed": self._closed_text(a, e.part), "penalty": float(e.penalty),
+                        "closed": self._closed_text(a, e.part, float(e.bad_debt)), "penalty": float(e.penalty),
                         "equity_before": float(res.equity_before[a]),
                         "equity_after": float(res.equity_after[a]),
                         "bad_debt": float(e.bad_debt)})
@@ -190,9 +194,13 @@ class LiquidationTable(_ui.Component):
                      m(r["equity_after"]) if first else "",
                      m(r["bad_debt"]) if r["bad_debt"] > 0 else "0"]
             left = {0, 1, 3} if with_units else {0, 1}
-            body.append("<tr>" + "".join(
-                f'<td style="{_CELL}{" text-align:left;" if i in left else ""}">{c}</td>'
-                for i, c in enumerate(cells)) + "</tr>")
+            wrap = " white-space: normal; min-width: 14em;"          # the one long column
+
+            def style(i):
+                return _CELL + (" text-align:left;" if i in left else "") + (
+                    wrap if with_units and i == 3 else "")
+            body.append("<tr>" + "".join(f'<td style="{style(i)}">{c}</td>'
+                                         for i, c in enumerate(cells)) + "</tr>")
         if len(rows) > MAX_ROWS:
             body.append(f'<tr><td colspan="{len(heads)}" style="{_CELL} text-align:left;">… '
                         f"and {len(rows) - MAX_ROWS:,} more rows</td></tr>")

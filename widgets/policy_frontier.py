@@ -4,7 +4,7 @@ from __future__ import annotations
 import ipywidgets as W
 import numpy as np
 import traitlets as T
-from bqplot import Label, Lines, Scatter
+from bqplot import Lines, Scatter
 
 from . import _labels, _ui
 from .engine import MarginInputError, Market
@@ -84,10 +84,9 @@ class PolicyFrontier(_ui.Component):
                            marker="circle", stroke="var(--jp-layout-color0)")
         self._off = Scatter(x=[], y=[], colors=[_ui.NEUTRAL], scales=sc, default_size=70,
                             marker="square")
-        self._text = Label(x=[], y=[], text=[], scales=sc, colors=["var(--jp-ui-font-color1)"],
-                           default_size=12, align="start")
+        self._labels = _labels.LabelSet(sc)
         self._fig = _ui.figure("Policies: crisis bad debt vs trading kept", self._x, self._y,
-                               [self._line, self._off, self._on, self._text],
+                               [self._line, self._off, self._on, *self._labels.marks],
                                "capital efficiency: perp notional kept (share of today's)",
                                "crisis bad debt ($M)", height="340px", x_format=".0%",
                                y_format=",.0f")
@@ -150,7 +149,6 @@ class PolicyFrontier(_ui.Component):
         x_dom = _ui.nice_domain(eff, include=(0.0, 1.0), pad=0.05)
         y_dom = _ui.nice_domain(bad, include=(0.0,), pad=0.12)
         texts = [_short(n) for n in names]
-        ax, ay, _ = _labels.place_labels(eff, bad, texts, x_dom, y_dom, _PLOT_W, _PLOT_H)
         fi = np.flatnonzero(front)
         fi = fi[np.argsort(eff[fi], kind="stable")]
         with self._x.hold_sync():
@@ -163,8 +161,7 @@ class PolicyFrontier(_ui.Component):
             self._on.x, self._on.y = eff[front], bad[front]
         with self._off.hold_sync():
             self._off.x, self._off.y = eff[~front], bad[~front]
-        with self._text.hold_sync():
-            self._text.x, self._text.y, self._text.text = ax, ay, texts
+        self._labels.update(eff, bad, texts, x_dom, y_dom, _PLOT_W, _PLOT_H)
         self.set_trait("points", [
             {"name": n, "bad_debt": self._scores[n].bad_debt,
              "fund_needed": self._scores[n].fund_needed,

@@ -115,21 +115,19 @@ class SpiralChart(_ui.Component):
                                 marker_size=28, stroke_width=2.5) for i in range(MAX_ACCOUNTS)]
         self._frontier = Lines(x=[0.0, 4.6], y=[0.95, 0.95], colors=[_ui.DANGER], scales=sc_l,
                                line_style="dashed", stroke_width=2)
-        text = {"colors": ["var(--jp-ui-font-color1)"], "default_size": 12, "align": "start"}
-        self._frontier_label = Label(x=[0.05], y=[0.95], text=[""], scales=sc_l, **text)
-        self._ltv_labels = Label(x=[], y=[], text=[], scales=sc_l, **text)
-        self._eq_labels = Label(x=[], y=[], text=[], scales=sc_e, **text)
+        self._frontier_label = Label(x=[4.6], y=[0.95], text=[""], scales=sc_l,
+                                     colors=[_ui.DANGER], default_size=12, align="end")
+        self._ltv_labels = _labels.LabelSet(sc_l)
+        self._eq_labels = _labels.LabelSet(sc_e)
         self._ltv_fig = _ui.figure("Loan-to-value after each liquidation call", self._x,
                                    self._y_ltv, [*self._ltv_lines, self._frontier,
-                                                 self._frontier_label, self._ltv_labels],
+                                                 self._frontier_label, *self._ltv_labels.marks],
                                    "liquidation call (0 = before)", "LTV (debt ÷ collateral)",
                                    height="300px", y_format=".2f", x_format="d")
         self._eq_fig = _ui.figure("Equity after each call", self._x, self._y_eq,
-                                  [*self._eq_lines, self._eq_labels],
+                                  [*self._eq_lines, *self._eq_labels.marks],
                                   "liquidation call (0 = before)", "equity (USD)",
                                   height="260px", y_format="$,.0f", x_format="d")
-        for fig in (self._ltv_fig, self._eq_fig):
-            fig.fig_margin = {"top": 40, "bottom": 50, "left": 80, "right": 150}
         self._ltv_box, self._eq_box = self._ltv_fig, self._eq_fig
 
     # -- inputs ---------------------------------------------------------------------------
@@ -192,7 +190,6 @@ class SpiralChart(_ui.Component):
         eq_all = np.concatenate([s[2] for s in series])
         y_ltv = _ui.nice_domain(ltv_all, include=(), pad=0.1)
         y_eq = _ui.nice_domain(eq_all, include=(0.0,), pad=0.1)
-        x_dom = (0.0, K + 0.4)
         ltv_texts, eq_texts, ends = [], [], []
         for a, (k, ltv, eq, end) in enumerate(series):
             name = self.names[a]
@@ -202,11 +199,18 @@ class SpiralChart(_ui.Component):
             ends.append((k[-1] if k.size else 0.0, ltv[-1] if ltv.size else np.nan,
                          eq[-1] if eq.size else np.nan))
         ends = np.array(ends, dtype=float).reshape(-1, 3)
-        lx, ly, _ = _labels.place_labels(ends[:, 0], ends[:, 1], ltv_texts, x_dom, y_ltv,
-                                         _PLOT_W, _LTV_H, _labels.right_of_line_ends)
-        ex, ey, _ = _labels.place_labels(ends[:, 0], ends[:, 2], eq_texts, x_dom, y_eq,
-                                         _PLOT_W, _EQ_H, _labels.right_of_line_ends)
+        # Room on the right for the end labels: the plot (>= _PLOT_W px) keeps the widest
+        # label's width + gap free after the last call.
+        room = max(_labels.text_width(t) for t in ltv_texts + eq_texts) + 2 * _labels.GAP_PX
+        x_dom = (0.0, K * _PLOT_W / (_PLOT_W - room))
+        self._label_args = (ends, ltv_texts, eq_texts, x_dom, y_ltv, y_eq)
         fr = float(np.nanmedian(p.frontier)) if np.isfinite(p.frontier).any() else np.nan
+        # Ticks on whole calls and on round values of the fitted domains.
+        for fig, dom in ((self._ltv_fig, y_ltv), (self._eq_fig, y_eq)):
+            step = _ui.nice_step(dom[1] - dom[0], 5)
+            fig.axes[0].tick_values = np.arange(K + 1, dtype=float)
+            fig.axes[1].tick_values = np.arange(np.ceil(dom[0] / step - 1e-9),
+                                                np.floor(dom[1] / step + 1e-9) + 1) * step
         with self._x.hold_sync():
             self._x.min, self._x.max = x_dom
         with self._y_ltv.hold_sync():
@@ -222,18 +226,17 @@ class SpiralChart(_ui.Component):
             self._frontier.x = list(x_dom)
             self._frontier.y = [fr, fr] if np.isfinite(fr) else [y_ltv[0], y_ltv[0]]
             self._frontier.visible = bool(np.isfinite(fr))
-        with self._frontier_label.hold_sync():
-            self._frontier_label.x = [x_dom[0] + 0.05]
-            self._frontier_label.y = [fr + 0.012 * (y_ltv[1] - y_ltv[0])] if np.isfinite(fr) \
-                else [y_ltv[0]]
+        with self._frontier_label.hold_sync():        # under the line, at its right end
+            self._frontier_label.x = [x_dom[1] - 0.01 * (x_dom[1] - x_dom[0])]
+            self._frontier_label.y = [fr - 16 / _LTV_H * (y_ltv[1] - y_ltv[0])] \
+                if np.isfinite(fr) else [y_ltv[0]]
             self._frontier_label.text = [f"frontier: LTV = 1 − penalty = {fr:.2f}"
                                          if np.isfinite(fr) else ""]
-        with self._ltv_labels.hold_sync():
-            self._ltv_labels.x, self._ltv_labels.y, self._ltv_labels.text = lx, ly, ltv_texts
-            self._ltv_labels.colors = [_ui.PALETTE[_COLOURS[i]] for i in range(len(series))]
-        with self._eq_labels.hold_sync():
-            self._eq_labels.x, self._eq_labels.y, self._eq_labels.text = ex, ey, eq_texts
-            self._eq_labels.colors = [_ui.PALETTE[_COLOURS[i]] for i in range(len(series))]
+        colours = [_ui.PALETTE[_COLOURS[i]] for i in range(len(series))]
+        self._ltv_labels.update(ends[:, 0], ends[:, 1], ltv_texts, x_dom, y_ltv, _PLOT_W,
+                                _LTV_H, colours, _labels.right_of_line_ends)
+        self._eq_labels.update(ends[:, 0], ends[:, 2], eq_texts, x_dom, y_eq, _PLOT_W, _EQ_H,
+                               colours, _labels.right_of_line_ends)
         self.set_trait("ltv", [s[1].tolist() for s in series])
         self.set_trait("equity", [s[2].tolist() for s in series])
         self.set_trait("frontier", p.frontier.tolist())

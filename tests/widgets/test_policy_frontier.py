@@ -40,19 +40,16 @@ def test_frontier_and_labels(frontier):
     assert set(frontier.frontier) == set(on)
     x = np.array(frontier._line.x, float)
     assert np.all(np.diff(x) >= 0)                                # drawn left to right
-    # labels: one per point, boxes apart (checked on the assumed plot size)
-    assert list(frontier._text.text) == ["today", "initial x2", "maintenance x3"]
-    from widgets import _labels
-    pts = frontier.points
-    _, _, boxes = _labels.place_labels([p["capital_efficiency"] for p in pts],
-                                       [p["bad_debt"] / 1e6 for p in pts],
-                                       list(frontier._text.text),
-                                       (frontier._x.min, frontier._x.max),
-                                       (frontier._y.min, frontier._y.max), 460, 250)
-    for i in range(len(boxes)):
-        for j in range(i):
-            a, b = boxes[i], boxes[j]
+    # labels: one per point, boxes apart and inside the (assumed minimum) plot
+    import widgets.policy_frontier as pf
+    assert [t for t, *_ in frontier._labels.placed] == ["today", "initial x2", "maintenance x3"]
+    boxes = [b for *_, b in frontier._labels.placed]
+    for i, a in enumerate(boxes):
+        assert 0 <= a[0] and a[2] <= pf._PLOT_W and 0 <= a[1] and a[3] <= pf._PLOT_H
+        for b in boxes[:i]:
             assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
+    shown = sum(len(m.text) for m in frontier._labels.texts.values())
+    assert shown == 3
     assert frontier.summary.startswith("3 policies scored. Frontier, from least to most trading "
                                        "kept: initial x2")
 
@@ -81,6 +78,6 @@ def test_empty_frontier_and_labels_do_not_collide_when_points_coincide():
     assert f.points == [] and f.summary.startswith("No policy scored yet")
     s = f.add("a", M)
     f.add("b (same rules)", s)
-    y = np.array(f._text.y, float)
-    x = np.array(f._text.x, float)
-    assert (x[0], y[0]) != (x[1], y[1])
+    (_, x0, y0, _, b0), (_, x1, y1, _, b1) = f._labels.placed
+    assert (x0, y0) != (x1, y1)
+    assert not (b0[0] < b1[2] and b1[0] < b0[2] and b0[1] < b1[3] and b1[1] < b0[3])
