@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import secrets
 import shutil
 import socket
@@ -56,8 +55,6 @@ CHANGE_TIMEOUT_MS = 20_000        # a key press / click until the chart or summa
 _LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-_WIDGET_ERROR = re.compile(r"widget|model|bqplot|\bcomms?\b", re.I)
-_SVG_ATTRIBUTE_ERROR = re.compile(r"Error: <\w+> attribute ")
 
 
 def lesson_notebooks() -> list[Path]:
@@ -603,15 +600,11 @@ class LabPage:
         if msg.type == "error":
             self.console_errors.append(msg.text)
 
-    def widget_console_errors(self) -> list[str]:
-        """Console errors that name widgets, models, comms or bqplot.
-
-        Chromium's SVG attribute complaints (``Error: <g> attribute transform: ... NaN``) are
-        left out: bqplot logs them for NaN points, which the components use on purpose for
-        "no value" (fixed-length arrays, see the architecture notes).
-        """
-        return [m for m in self.console_errors
-                if _WIDGET_ERROR.search(m) and not _SVG_ATTRIBUTE_ERROR.match(m)]
+    def console_problems(self) -> list[str]:
+        """Every console error and uncaught page error since the page opened. A learner's page
+        logs none: bqplot's ``Error: <g> attribute transform: ... NaN`` complaints count too
+        (the charts must not hand it NaN coordinates)."""
+        return list(self.console_errors)
 
     # -- notebook ---------------------------------------------------------------------------
     def open(self, relpath: str) -> None:
@@ -661,9 +654,9 @@ class LabPage:
                                                    c.executionCount > 0);
             }""", timeout=timeout_ms, polling=200)
 
-    def errors(self) -> list[str]:
-        """Error outputs, stderr streams, "Error displaying widget" text and widget-related
-        console errors of the current notebook."""
+    def errors(self, console: bool = True) -> list[str]:
+        """Error outputs, stderr streams, "Error displaying widget" text of the current notebook
+        and every browser console error of the page."""
         self.page.evaluate(JS_LIB)
         found = self.page.evaluate("""() => {
             const out = [], nb = window.jupyterapp.shell.currentWidget.content;
@@ -679,7 +672,7 @@ class LabPage:
             });
             return out.concat(__cml.widgetErrors());
         }""")
-        return found + [f"console: {m}" for m in self.widget_console_errors()]
+        return found + ([f"console: {m}" for m in self.console_problems()] if console else [])
 
     def scroll_through(self) -> None:
         """Scroll every output into view once (a windowed notebook lays out what it shows)."""
