@@ -219,3 +219,12 @@ def test_save_restore_round_trip():
     assert not other.set_state_dict({"shock": {"ETH": -0.1}, "view": "Pie"})
     assert other.problem and same(state(other)[:-1], state(bd)[:-1])
     assert other.view == "Table"
+
+
+@pytest.mark.parametrize("shock", [{}, {"ETH": -0.2}, {"ETH": -0.9, "BTC": 2.0}])
+def test_bar_labels_fit_their_columns(shock):
+    """At a 600 px wide figure (less its margins) each label fits its own column, so labels
+    never overlap (0.62 em per character is a generous width for bold digits at 12 px)."""
+    bd = MarginBreakdown(shock=shock)
+    band = (600 - 100) / len(STEPS)
+    assert max(0.62 * 12 * len(t) for t in bd._amounts.text) < band, list(bd._amounts.text)
