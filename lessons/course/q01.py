@@ -1,7 +1,7 @@
 """Lesson 01 · Margin pooling: the self-checks (asked by ``ask(...)`` cells in the notebook)."""
 import numpy as np
 
-from widgets.engine import capital_required, compare_pooling, margin_report
+from widgets.engine import capital_required, compare_pooling, isolated_twin, margin_report
 
 from ._fmt import num, scalar, usd
 from .questions import register
@@ -17,7 +17,13 @@ OUTCOMES = {(False, False): NEITHER, (False, True): ISOLATED, (True, False): CRO
 @question
 def sol_rally_outcome(account, market):
     """Which of the cross account and its isolated twin a 15 % SOL rally liquidates."""
-    rally = lambda: compare_pooling(account, market, prices=market.shocked({"SOL": 0.15}).prices)
+    prices = market.shocked({"SOL": 0.15}).prices
+    rally = lambda: compare_pooling(account, market, prices=prices)
+    twin = isolated_twin(account, market)
+    sol = market.index("SOL")
+    posted = usd(twin.isolated_margin[sol])                      # what the SOL bucket holds
+    cross = margin_report(account, market, prices=prices)
+    mm, health = usd(cross.maintenance_requirement), usd(cross.health)
 
     def explanation():
         r = rally()
@@ -30,11 +36,11 @@ def sol_rally_outcome(account, market):
                  "500 x $30 = $15,000. Which account is liquidated?",
         answer=lambda: OUTCOMES[tuple(bool(x) for x in rally().liquidatable)],
         choices=list(OUTCOMES.values()),
-        feedback={NEITHER: "The SOL bucket holds only $8,333, less than the $15,000 loss.",
-                  CROSS: "The cross pool has $30,000 behind the short: "
-                         "30,000 - 15,000 - 9,375 of maintenance = $5,625 > 0.",
-                  BOTH: "The cross pool absorbs the loss: $30,000 - $15,000 leaves more than "
-                        "the $9,375 maintenance margin."},
+        feedback={NEITHER: f"The SOL bucket holds only {posted}, less than the $15,000 loss.",
+                  CROSS: f"The cross pool has $30,000 behind the short: 30,000 - 15,000 - "
+                         f"{mm[1:]} of maintenance = {health} > 0.",
+                  BOTH: f"The cross pool absorbs the loss: $30,000 - $15,000 leaves more than "
+                        f"the {mm} maintenance margin."},
         explanation=explanation,
         expected=ISOLATED)
 

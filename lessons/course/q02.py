@@ -55,14 +55,18 @@ MANGO_IM = "safe: 6 % is less than the 10 % initial margin"
 def mango_state(perp, mango):
     """Mango-style perp at 10x after a 6 % fall: maintenance health decides."""
     at = lambda: margin_report(perp, mango, prices=[9_400.0])
+    buffer = usd(margin_report(perp, mango).health)              # above maintenance at entry
+    loss = usd(scalar(margin_report(perp, mango).perp_pnl - at().perp_pnl))
+    relief = usd(scalar(margin_report(perp, mango).maintenance_requirement
+                        - at().maintenance_requirement))
     return dict(
         question="The BTC mark falls 6 %, to $9,400. What is the account's state?",
         choices=[MANGO_SAFE, MANGO_LIQ, MANGO_IM],
         answer=lambda: MANGO_LIQ if bool(scalar(at().liquidatable)) else MANGO_SAFE,
         feedback={
-            MANGO_SAFE: "The 10 BTC lose $6,000 but the buffer above maintenance is only "
-                        "$5,000; the requirement falls by just 5 % × $6,000 = $300, which is not "
-                        "enough.",
+            MANGO_SAFE: f"The 10 BTC lose {loss} but the buffer above maintenance is only "
+                        f"{buffer}; the requirement falls by just 5 % × {loss} = {relief}, which "
+                        "is not enough.",
             MANGO_IM: "The initial margin is what you *post*, not how far the price may fall. "
                       "Liquidation happens at the maintenance requirement, and this account "
                       "opened with only 5 % of notional above it."},

@@ -17,6 +17,8 @@ def half_close(acct, market):
     """Health factor after one call with close_factor=0.5 (penalty paid out of the sale)."""
     call = lambda: liquidate(acct, market, close_factor=0.5)
     hf = lambda: float(margin_report(call().book, market).health_factor[0])
+    penalty, debt_left = usd(call().total_penalty), -float(call().book.cash[0])
+    repaid = usd(-scalar(acct.cash) - debt_left)
 
     def explanation():
         c = call()
@@ -28,9 +30,10 @@ def half_close(acct, market):
         question="One call with close_factor=0.5 sells 5 of the 10 ETH, pays 5 % of the sale as "
                  "penalty and repays debt with the rest. What is the health factor afterwards?",
         answer=hf,
-        hints={"high": "The penalty ($500) is paid out of the sale, so less than $10,000 of debt "
-                       "is repaid.",
-               "low": "The sale repays $9,500 of the $17,000 debt: the remaining debt is $7,500."},
+        hints={"high": f"The penalty ({penalty}) is paid out of the sale, so less than $10,000 "
+                       "of debt is repaid.",
+               "low": f"The sale repays {repaid} of the $17,000 debt: the remaining debt is "
+                      f"{usd(debt_left)}."},
         explanation=explanation,
         expected=1.10)
 
@@ -63,6 +66,7 @@ def pool_close(owner, crash):
 def gap_socialized(acct, market):
     """Loss left after the insurance fund in a price gap."""
     gap = lambda: liquidate(acct, market, prices=[1_500.0], insurance_fund=1_500.0)
+    shortfall = usd(-scalar(margin_report(acct, market, prices=[1_500.0]).equity))
 
     def explanation():
         g = gap()
@@ -74,8 +78,8 @@ def gap_socialized(acct, market):
                  "socialized?",
         answer=lambda: gap().socialized_loss, unit="USD", abs_tolerance=1.0,
         hints={"high": "The fund pays first, and it holds $1,500.",
-               "low": "Bad debt is 17,000 − 15,000 = $2,000, and no penalty can be collected "
-                      "from an account with negative equity."},
+               "low": f"Bad debt is 17,000 − 15,000 = {shortfall}, and no penalty can be "
+                      "collected from an account with negative equity."},
         explanation=explanation,
         expected=500.0)
 
@@ -88,14 +92,17 @@ def spiral_ltv(pair, market):
     """Above the LTV frontier 1 - penalty, a partial liquidation makes LTV worse."""
     after = lambda: liquidate(pair, market, close_factor=0.5).book
     ltv = lambda book: -book.cash / (book.holdings[:, 0] * float(market.prices[0]))
+    first = liquidate(pair, market, close_factor=0.5)
+    removed = usd((pair.holdings[1, 0] - first.book.holdings[1, 0]) * float(market.prices[0]))
+    repaid = usd(first.book.cash[1] - pair.cash[1])
     return dict(
         question="One liquidate call, close_factor=0.5, penalty 5 %. Afterwards, B's LTV is:",
         choices=[HIGHER, LOWER, UNCHANGED],
         answer=lambda: (HIGHER if margin_report(after(), market).health_factor[1]
                         < margin_report(pair, market).health_factor[1] else LOWER),
         feedback={LOWER: "It would be for A (LTV 0.90 < 0.95). B is above the frontier "
-                         "1 − 5 % = 0.95: the sale removes $5,000 of collateral but repays only "
-                         "$4,750 of debt.",
+                         f"1 − 5 % = 0.95: the sale removes {removed} of collateral but repays "
+                         f"only {repaid} of debt.",
                   UNCHANGED: "Only an account exactly at the frontier (LTV 0.95) keeps its LTV."},
         explanation=lambda: (
             f"B: collateral {num(after().holdings[1, 0] * float(market.prices[0]), 0)}, debt "

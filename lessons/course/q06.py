@@ -13,6 +13,8 @@ question = register("06")
 def fund_payout(trader_a, abc):
     """What the insurance fund pays when A is sold below its bankruptcy price."""
     res = lambda: liquidate(trader_a, abc, prices=[0.77], insurance_fund=1_000.0)
+    size, entry = scalar(trader_a.perps), scalar(trader_a.entry_prices)
+    bankrupt = usd(entry - scalar(trader_a.cash) / size, 2)     # where A's equity is 0
 
     def explanation():
         r = res()
@@ -25,8 +27,9 @@ def fund_payout(trader_a, abc):
         answer=lambda: res().fund_payout, unit="USD", abs_tolerance=0.01,
         hints={"high": "A's own $100 deposit is used first; the fund pays only what is still "
                        "missing.",
-               "low": "$0.77 is below the $0.80 bankruptcy price: A's equity is negative, so "
-                      "there is a shortfall to pay (and no equity left for a penalty)."},
+               "low": f"$0.77 is below the {bankrupt} bankruptcy price: A's equity is "
+                      "negative, so there is a shortfall to pay (and no equity left for a "
+                      "penalty)."},
         explanation=explanation,
         expected=15.0)
 

@@ -1,7 +1,7 @@
 """Lesson 07 · Case studies: the self-checks (asked by ``ask(...)`` cells)."""
 from widgets.engine import liquidate, margin_report
 
-from ._fmt import musd, num, scalar, usd
+from ._fmt import musd, num, scalar, usd  # noqa: F401
 from .questions import register
 
 question = register("07")
@@ -11,6 +11,7 @@ question = register("07")
 def maker_deficit(failing, maker):
     """Black Thursday: zero-bid auctions leave the vaults' whole debt as the system's deficit."""
     res = lambda: liquidate(failing, maker, prices=[0.01])
+    worth = musd(float(failing.holdings.sum()) * 120.0, 2)     # the ETH at $120
 
     def explanation():
         debt = -float(failing.cash.sum())
@@ -22,9 +23,9 @@ def maker_deficit(failing, maker):
         question="Every auction of these 41 vaults ends with a (nearly) zero bid. How large is "
                  "the system's deficit, in DAI, before its surplus buffer pays anything?",
         answer=lambda: res().total_bad_debt, unit="DAI",
-        hints={"high": "$8.36 M is what the ETH was worth. The system is owed only the vaults' "
-                       "debt; the owners' equity above the debt is the owners' loss, not the "
-                       "system's.",
+        hints={"high": f"{worth} is what the ETH was worth. The system is owed only the "
+                       "vaults' debt; the owners' equity above the debt is the owners' loss, "
+                       "not the system's.",
                "low": "With zero bids nothing is recovered: none of the 41 vaults' debt is "
                       "repaid."},
         explanation=explanation,
@@ -35,11 +36,12 @@ def maker_deficit(failing, maker):
 def mango_borrow(wallet_b, peak):
     """Initial health at the manipulated peak: what wallet B could borrow and withdraw."""
     r = lambda: margin_report(wallet_b, peak)
+    size = abs(scalar(wallet_b.perps))
+    notional, pnl = musd(size * float(peak.prices[0]), 0), musd(r().perp_pnl, 0)
 
     def explanation():
-        notional = abs(float(wallet_b.perps[0, 0] if wallet_b.perps.ndim > 1
-                             else wallet_b.perps[0])) * float(peak.prices[0])
-        return (f"$5 M deposit + {musd(r().perp_pnl)} PnL − 20 % × {musd(notional)} = "
+        return (f"$5 M deposit + {musd(r().perp_pnl)} PnL − 20 % × "
+                f"{musd(size * float(peak.prices[0]))} = "
                 f"{musd(r().initial_health)}. The health check would have let B take three "
                 "times what it did, so the binding limit was elsewhere: what the lenders had "
                 "deposited (our reading of the public accounts).")
@@ -48,8 +50,8 @@ def mango_borrow(wallet_b, peak):
                  "initial health reached zero?",
         answer=lambda: r().initial_health, unit="USD",
         hints={"high": "The whole PnL counts, but the venue still charges 20 % initial margin "
-                       "on the position's notional, now 483 M × $0.91 = $440 M.",
-               "low": "The $421 M of unrealized PnL counts at full weight, exactly like cash."},
+                       f"on the position's notional, now 483 M × $0.91 = {notional}.",
+               "low": f"The {pnl} of unrealized PnL counts at full weight, exactly like cash."},
         explanation=explanation,
         expected=338_173_400.0)
 
