@@ -138,6 +138,7 @@ class HealthGauge(AccountView):
         for key, title, *_ in _GAUGES:
             scale, (text, note) = self._scales[key], _describe(key, values[key])
             shown, side = _ui.off_scale([values[key]], scale.min, scale.max)  # inf -> edge
+            shown = np.nan_to_num(shown, nan=0.0)      # n/a: no bar (NaN is an SVG error)
             beyond = self._beyond[key]
             with self._bars[key].hold_sync(), beyond.hold_sync():
                 self._bars[key].y = shown
