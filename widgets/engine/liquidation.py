@@ -147,9 +147,18 @@ def _requirement(market: Market, notional: np.ndarray, kind: str) -> np.ndarray:
 
 
 def _pool_fractions(rules, market, P, h, cq, cash, ep, equity, available, requirement, pen):
-    """Fractions closed of collateral, debt and perps for failing pools, and the penalty due.
+    """Fractions closed of collateral (per asset), debt and perps for failing pools.
 
-    Returns ``(f_c, f_d, f_p, due)``, each shape (r,). See :mod:`.rulebook` for the conventions.
+    Returns ``(f_c, f_d, f_p, due)`` with ``f_c`` of shape (r, n) and the others (r,). See
+    :mod:`.rulebook` for the conventions.
+
+    ``"full"`` and ``"fraction"`` close the same fraction of every position. ``"restore"`` and
+    ``"aave"`` swap debt for collateral as Aave and Mango's token liquidation do: repaying a
+    share ``f`` of the debt ``D`` seizes ``f x D x s_i x (1 + penalty_i)`` of each collateral
+    asset ``i`` (``s_i`` its share of the collateral value ``C``), and close the share ``f`` of
+    every perp. The health gained per unit of ``f`` is then
+    ``D - D sum_i s_i w_i (1 + penalty_i) + (weighted debt - D_spot) + MM - perp penalty``, never
+    negative on a venue that passes :func:`~.rulebook.penalty_consistency`.
     """
     coll = np.maximum(h, 0.0) * P
     debt = np.maximum(-h, 0.0) * P
@@ -157,55 +166,59 @@ def _pool_fractions(rules, market, P, h, cq, cash, ep, equity, available, requir
     D = D_spot + np.maximum(-cash, 0.0)
     N = np.abs(cq) * P
     with np.errstate(divide="ignore", invalid="ignore"):
-        rate_c = np.where(C > 0, (coll * pen).sum(1) / C,
+        share = np.where(C[:, None] > 0, coll / C[:, None], 0.0)
+        rate_c = np.where(C > 0, (share * pen).sum(1),
                           np.where(D_spot > 0, (debt * pen).sum(1) / D_spot, 0.0))
     perp_pen = (N * pen).sum(1)
-
-    def due_for(f_c, f_d, f_p):
-        if rules.penalty_basis == "debt":
-            return rate_c * f_d * D + f_p * perp_pen
-        return f_c * (coll * pen).sum(1) + f_d * (debt * pen).sum(1) + f_p * perp_pen
-
-    one = np.ones(h.shape[0])
     conv = rules.convention
-    if conv == "full":
-        f = one
-        f_c = f_d = f_p = f
-    elif conv == "fraction":
-        f = np.where(equity > 0, rules.close_factor, 1.0)
-        f_c = f_d = f_p = f
-    elif conv == "restore":
-        # Init health is linear in a uniform fraction f closed at P (one rate per asset; with
-        # brackets the requirement is convex in notional, so the true gain is at least this):
-        # H_init(f) = H_init(0) + f * gain, gain = init haircuts + initial requirement - penalty.
+
+    if conv in ("full", "fraction"):
+        f = np.ones(h.shape[0]) if conv == "full" else np.where(equity > 0, rules.close_factor,
+                                                                   1.0)
+        if rules.penalty_basis == "debt":
+            due = f * (rate_c * D + perp_pen)
+        else:
+            due = f * ((coll * pen).sum(1) + (debt * pen).sum(1) + perp_pen)
+        return np.broadcast_to(f[:, None], h.shape), f, f, due
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # Largest f the collateral allows (seizing (1 + penalty) per unit of debt repaid).
+        f_max = np.where(D > 0, np.where(C > 0, C / (D * (1.0 + np.max(
+            np.where(coll > 0, pen, 0.0), axis=1))), 0.0), 1.0)
+    if conv == "restore":
+        # Init health is linear in f (one rate per asset; with brackets the requirement is
+        # convex in notional, so the true gain is at least this); land it on zero.
         iw_a, iw_l = _init_weights(market)
         im = _requirement(market, N, "initial").sum(1)
         h_init = ((coll * iw_a).sum(1) - (debt * iw_l).sum(1) + cash
                   + (cq * (P - ep)).sum(1) - im)
-        gain = (coll * (1 - iw_a)).sum(1) + (debt * (iw_l - 1)).sum(1) + im - due_for(one, one, one)
+        gain = (D - D * (share * iw_a * (1.0 + pen)).sum(1) + (debt * (iw_l - 1.0)).sum(1)
+                + im - perp_pen)
         with np.errstate(divide="ignore", invalid="ignore"):
             need = np.where(h_init < 0, -h_init / gain, 0.0)
         # A hair above the exact fraction, so rounding cannot leave the pool just below target.
         need = need * (1 + 1e-9) + 1e-12
-        f = np.where((equity > 0) & (gain > 0) & (need < 1.0), need, 1.0)
-        f_c = f_d = f_p = f
+        ok = (equity > 0) & (gain > 0) & (need <= np.minimum(f_max, 1.0))
+        f = np.where(ok, need, 1.0)
+        full = ~ok
     else:  # aave
         with np.errstate(divide="ignore", invalid="ignore"):
             hf = np.where(requirement > 0, available / requirement, np.inf)
-        cf = np.where(hf > rules.full_close_below, rules.close_factor, 1.0)
-        bonus = rate_c if rules.penalty_basis == "debt" else 0.0
-        R = cf * D
-        seize = R * (1 + bonus)
-        capped = seize > C
-        R = np.where(capped, C / (1 + bonus), R)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            f_d = np.where(D > 0, R / D, 0.0)
-            f_c = np.where(C > 0, np.where(capped, 1.0, seize / C), 0.0)
-        f_p = cf
-        # Nothing left to seize, or no equity: close everything and write off the rest.
+        f = np.where(hf > rules.full_close_below, rules.close_factor, 1.0)
+        # Not enough collateral for the bonus: repay what the collateral covers (Aave caps the
+        # debt repaid the same way); no equity or nothing to seize: close everything.
+        f = np.where(D > 0, np.minimum(f, f_max), f)
         full = (equity <= 0) | ((D > 0) & (C == 0))
-        f_c, f_d, f_p = (np.where(full, 1.0, x) for x in (f_c, f_d, f_p))
-    return f_c, f_d, f_p, due_for(f_c, f_d, f_p)
+    f_c = np.where(C[:, None] > 0, f[:, None] * D[:, None] * (1.0 + pen) / np.where(
+        C[:, None] > 0, C[:, None], 1.0), 0.0)
+    f_c = np.minimum(f_c, 1.0)
+    f_d = f
+    due = f * (rate_c * D + perp_pen)
+    f_c = np.where(full[:, None], 1.0, f_c)
+    f_d = np.where(full, 1.0, f_d)
+    f_p = np.where(full, 1.0, f)
+    due = np.where(full, rate_c * D + perp_pen, due)
+    return f_c, f_d, f_p, due
 
 
 def _bucket_fraction(rules, market, P, q, c, e, pen):
@@ -262,13 +275,13 @@ def _liquidate_state(state: _State, market: Market, P: np.ndarray, rules,
         f_c, f_d, f_p, due = _pool_fractions(rules, market, P, h, cq, cash, ep, pool_equity,
                                              available, requirement, pen)
         hp, hn = np.maximum(h, 0.0), np.maximum(-h, 0.0)
-        closed_h = f_c[:, None] * hp - f_d[:, None] * hn
+        closed_h = f_c * hp - f_d[:, None] * hn
         closed_q = f_p[:, None] * cq
         units += closed_h.sum(0) + closed_q.sum(0)
         gross = (np.abs(closed_h) + np.abs(closed_q)) * P
         paid = np.minimum(due, np.maximum(pool_equity, 0.0))
         realized = (closed_h * P).sum(1) + (closed_q * (P - ep)).sum(1)
-        full = (f_c == 1.0) & (f_d == 1.0) & (f_p == 1.0)
+        full = (f_c == 1.0).all(1) & (f_d == 1.0) & (f_p == 1.0)
         shortfall = np.where(full, np.maximum(-pool_equity, 0.0), 0.0)
         # A fully closed pool keeps exactly its equity less the penalty, never below zero (the
         # shortfall is written off); set it directly so rounding cannot leave dust debt.
@@ -279,7 +292,7 @@ def _liquidate_state(state: _State, market: Market, P: np.ndarray, rules,
                           np.where(full[:, None], 0.0, cq - closed_q))
         state.q[rows] = keep_q
         state.ep[rows] = np.where(keep_q != 0, ep, 0.0)
-        pool_fraction[rows] = np.maximum(np.maximum(f_c, f_d), f_p)
+        pool_fraction[rows] = np.maximum(np.maximum(f_c.max(1), f_d), f_p)
         penalty[rows] += paid
         bad_debt[rows] += shortfall
         notional[rows] += gross.sum(1)
