@@ -31,8 +31,8 @@ class PolicyFrontier(_ui.Component):
 
     Parameters
     ----------
-    shock : dict or array_like, default -25 % on every volatile asset
-        The crisis every policy is scored in.
+    shock : dict, default -25 % on every volatile asset
+        The crisis every policy is scored in (``{asset: move}``, as ``ShockPanel.shock``).
     baseline : Market, default ``Market.example()`` with 30x depth
         Today's rules: capital efficiency is a policy's perp notional over the notional of
         ``Book.random(baseline, n_accounts, seed)``.
@@ -41,6 +41,7 @@ class PolicyFrontier(_ui.Component):
 
     Traits
     ------
+    shock : Dict (input) — the crisis; a new one scores every policy again.
     points : List (output) — one dict per policy: ``name``, ``bad_debt``, ``fund_needed``,
         ``n_liquidated``, ``capital_efficiency``, ``on_frontier``.
     frontier : List (output) — names of the policies on the frontier, by capital efficiency.
@@ -55,6 +56,7 @@ class PolicyFrontier(_ui.Component):
     (['today', 'initial x2'], 1.0)
     """
 
+    shock = T.Dict(help="{asset: fractional price move}: the crisis every policy is scored in")
     points = T.List(read_only=True)
     frontier = T.List(read_only=True)
 
@@ -64,16 +66,38 @@ class PolicyFrontier(_ui.Component):
             baseline = Market.example()
             baseline = baseline.replace(depth=baseline.depth * 30)
         self._baseline, self._n, self._seed = baseline, int(n_accounts), int(seed)
-        self._shock = shock if shock is not None else {
+        shock = dict(shock) if shock is not None else {
             a: (-0.25 if v >= 0.01 else 0.0) for a, v in zip(baseline.assets,
                                                              baseline.volatility)}
         self._base_notional = perp_notional(Book.random(baseline, self._n, seed=self._seed),
                                             baseline)
         self._scores: dict[str, PolicyScore] = {}
+        self._policies: dict[str, Market | None] = {}
         self._build()
         super().__init__(children=[self._problem_box, self._summary_box, self._fig,
                                    self._legend], **kwargs)
+        self.shock = shock
         self._show()
+        self.observe(self._on_shock, names="shock")
+
+    def _on_shock(self, change) -> None:
+        """A new crisis: score every policy again (a ready PolicyScore cannot be re-scored and
+        is dropped)."""
+        def action():
+            self._scores = {n: score_policy(p, change["new"], self._base_notional, self._n,
+                                            self._seed)
+                            for n, p in self._policies.items() if p is not None}
+            self._policies = {n: p for n, p in self._policies.items() if p is not None}
+
+        def revert():
+            self.unobserve(self._on_shock, names="shock")
+            try:
+                self.shock = change["old"]
+            finally:
+                self.observe(self._on_shock, names="shock")
+
+        if self._guard(action, revert):
+            self._show()
 
     def _build(self) -> None:
         self._x, self._y = _ui.fixed_scale(0.0, 1.1), _ui.fixed_scale(0.0, 1.0)
@@ -118,12 +142,13 @@ class PolicyFrontier(_ui.Component):
                     raise MarginInputError(f"policy must have the baseline's assets "
                                            f"{list(self._baseline.assets)}, got "
                                            f"{list(policy.assets)}")
-                score = score_policy(policy, self._shock, self._base_notional, self._n,
+                score = score_policy(policy, self.shock, self._base_notional, self._n,
                                      self._seed)
             else:
                 raise MarginInputError(f"policy must be a Market or a PolicyScore, got "
                                        f"{type(policy).__name__}")
             self._scores[name] = score
+            self._policies[name] = policy if isinstance(policy, Market) else None
             out.append(score)
 
         if self._guard(action):
@@ -133,11 +158,13 @@ class PolicyFrontier(_ui.Component):
 
     def remove(self, name: str) -> None:
         """Drop a policy's point (no error if it is not there)."""
+        self._policies.pop(name, None)
         if self._scores.pop(name, None) is not None:
             self._show()
 
     def clear(self) -> None:
         self._scores.clear()
+        self._policies.clear()
         self._show()
 
     # -- view -----------------------------------------------------------------------------

@@ -81,3 +81,15 @@ def test_empty_frontier_and_labels_do_not_collide_when_points_coincide():
     (_, x0, y0, _, b0), (_, x1, y1, _, b1) = f._labels.placed
     assert (x0, y0) != (x1, y1)
     assert not (b0[0] < b1[2] and b1[0] < b0[2] and b0[1] < b1[3] and b1[1] < b0[3])
+
+
+def test_new_shock_rescores_every_policy(frontier):
+    before = {p["name"]: p["bad_debt"] for p in frontier.points}
+    frontier.shock = {"BTC": -0.3, "ETH": -0.35, "SOL": -0.4}
+    after = {p["name"]: p["bad_debt"] for p in frontier.points}
+    assert after.keys() == before.keys() and all(after[n] > before[n] for n in after)
+    res = cascade(Book.random(M, N, seed=0), M, frontier.shock)
+    assert after["today"] == pytest.approx(res.bad_debt)
+    frontier.shock = {"BTC": -1.5}
+    assert "shock[BTC]" in frontier.problem and frontier.shock["BTC"] == -0.3
+    assert {p["name"]: p["bad_debt"] for p in frontier.points} == after
