@@ -50,6 +50,32 @@ class Rules:
         self.liability_weight = [float(x) for x in market.liability_weight]
         self.maintenance_margin = [float(x) for x in market.maintenance_margin]
         self.initial_margin = [float(x) for x in market.initial_margin]
+        self.init_asset_weight = [float(x) for x in market.init_asset_weight]
+        self.init_liability_weight = [float(x) for x in market.init_liability_weight]
+        # Bracket tables, read as published (floors, rates, amounts), one list per asset.
+        self.brackets = [market.bracket_table(a) for a in self.assets]
+
+    def maintenance(self, i, notional):
+        """``N x maintenance[k] - amount[k]`` for the bracket k of ``notional`` (a loop)."""
+        t = self.brackets[i]
+        k = 0
+        for b, floor in enumerate(t["floor"]):
+            if notional >= floor:
+                k = b
+        if len(t["floor"]) == 1:
+            return notional * self.maintenance_margin[i]
+        return notional * t["maintenance"][k] - t["amount"][k]
+
+    def initial(self, i, notional):
+        """``N x initial[k]`` for the bracket k of ``notional``."""
+        t = self.brackets[i]
+        k = 0
+        for b, floor in enumerate(t["floor"]):
+            if notional >= floor:
+                k = b
+        if len(t["floor"]) == 1:
+            return notional * self.initial_margin[i]
+        return notional * t["initial"][k]
         self.penalty = [float(x) for x in market.liquidation_penalty]
         self.volatility = [float(x) for x in market.volatility]
         self.depth = [float(x) for x in market.depth]
@@ -107,8 +133,8 @@ def pool_sums(acct, rules, P):
             q = acct.perps[i]
             if q != 0:
                 pnl += q * (P[i] - acct.entry[i])
-                mm += abs(q) * P[i] * rules.maintenance_margin[i]
-                im += abs(q) * P[i] * rules.initial_margin[i]
+                mm += rules.maintenance(i, abs(q) * P[i])
+                im += rules.initial(i, abs(q) * P[i])
     if acct.cash > 0:
         wc += acct.cash
     else:
@@ -117,11 +143,27 @@ def pool_sums(acct, rules, P):
     return wc, wl, pnl, mm, im, value
 
 
+def init_weighted(acct, rules, P):
+    """(collateral, liabilities) of the pool's holdings and cash at the *init* weights."""
+    iwc = iwl = 0.0
+    for i in range(rules.n):
+        h = acct.holdings[i]
+        if h > 0:
+            iwc += h * P[i] * rules.init_asset_weight[i]
+        elif h < 0:
+            iwl += -h * P[i] * rules.init_liability_weight[i]
+    if acct.cash > 0:
+        iwc += acct.cash
+    else:
+        iwl += -acct.cash
+    return iwc, iwl
+
+
 def bucket_numbers(acct, rules, P, i):
     """(equity, requirement) of the isolated bucket of asset ``i``: margin + uPnL vs MM."""
     q = acct.perps[i]
     equity = acct.margin[i] + q * (P[i] - acct.entry[i])
-    requirement = abs(q) * P[i] * rules.maintenance_margin[i]
+    requirement = rules.maintenance(i, abs(q) * P[i])
     return equity, requirement
 
 
@@ -176,6 +218,7 @@ def reference_report(book, market, prices=None):
     out = {k: [] for k in keys}
     for acct in read_accounts(book):
         wc, wl, pnl, mm, im, _ = pool_sums(acct, rules, P)
+        iwc, iwl = init_weighted(acct, rules, P)
         available, requirement = wc + pnl, wl + mm
         pool_health = available - requirement
         # An isolated account's empty pool (no holdings, no cash) is not a part that can fail.
@@ -197,7 +240,7 @@ def reference_report(book, market, prices=None):
         row = dict(equity=account_equity(acct, P), weighted_collateral=wc,
                    weighted_liabilities=wl, perp_pnl=pnl, maintenance_requirement=mm,
                    initial_requirement=im, pool_health=pool_health,
-                   initial_health=available - (wl + im), health=health, health_factor=hf,
+                   initial_health=(iwc + pnl) - (iwl + im), health=health, health_factor=hf,
                    margin_ratio=mr, liquidatable=health < 0, bucket_health=b_health,
                    bucket_equity=b_equity, bucket_requirement=b_req)
         for k in keys:
@@ -208,52 +251,142 @@ def reference_report(book, market, prices=None):
 # --------------------------------------------------------------------------------------------
 # Liquidation: the rule of liquidation.py's module docstring
 # --------------------------------------------------------------------------------------------
-def _close_pool(acct, rules, P, close_factor, units):
-    """Close ``close_factor`` (or all, if equity <= 0) of everything in the pool.
+def _lr_of(market, close_factor, lr):
+    """The liquidation rules a call uses, read (as configuration only) from the engine."""
+    from widgets.engine.rulebook import resolve_rules
+    return resolve_rules(market, lr, close_factor)
 
-    Returns (penalty paid, bad debt written off, gross notional closed).
+
+def _close_pool(acct, rules, P, lr, units):
+    """Close a failing pool by the convention ``lr`` (see ``widgets/engine/rulebook.py``).
+
+    Returns (penalty paid, bad debt written off, gross notional closed, fully closed).
     """
+    n = rules.n
+    pen = rules.penalty
+    wc, wl, pnl, mm, _, _ = pool_sums(acct, rules, P)
     equity = acct.cash
-    for i in range(rules.n):
+    C = D_spot = perp_pen = 0.0
+    coll = [0.0] * n
+    for i in range(n):
         equity += acct.holdings[i] * P[i]
+        if acct.holdings[i] > 0:
+            coll[i] = acct.holdings[i] * P[i]
+            C += coll[i]
+        else:
+            D_spot += -acct.holdings[i] * P[i]
         if not acct.isolated:
             equity += acct.perps[i] * (P[i] - acct.entry[i])
-    f = close_factor if equity > 0 else 1.0
-    due = 0.0
+            perp_pen += abs(acct.perps[i]) * P[i] * pen[i]
+    D = D_spot + max(-acct.cash, 0.0)
+    if C > 0:
+        rate_c = sum(coll[i] * pen[i] for i in range(n)) / C
+    elif D_spot > 0:
+        rate_c = sum(max(-acct.holdings[i], 0.0) * P[i] * pen[i] for i in range(n)) / D_spot
+    else:
+        rate_c = 0.0
+    conv = lr.convention
+    if conv in ("full", "fraction"):
+        f = 1.0 if conv == "full" or equity <= 0 else lr.close_factor
+        fc = [f] * n
+        fd = fp = f
+        if lr.penalty_basis == "debt":
+            due = f * (rate_c * D + perp_pen)
+        else:
+            due = f * (sum(abs(acct.holdings[i]) * P[i] * pen[i] for i in range(n)) + perp_pen)
+    else:
+        if D > 0:
+            top = max([pen[i] for i in range(n) if coll[i] > 0], default=0.0)
+            f_max = C / (D * (1.0 + top)) if C > 0 else 0.0
+        else:
+            f_max = 1.0
+        if conv == "restore":
+            im = 0.0
+            h_init = acct.cash
+            gain = D
+            for i in range(n):
+                h = acct.holdings[i]
+                if h > 0:
+                    h_init += h * P[i] * rules.init_asset_weight[i]
+                    gain -= D * coll[i] / C * rules.init_asset_weight[i] * (1.0 + pen[i])
+                elif h < 0:
+                    h_init -= -h * P[i] * rules.init_liability_weight[i]
+                    gain += -h * P[i] * (rules.init_liability_weight[i] - 1.0)
+                if not acct.isolated and acct.perps[i] != 0:
+                    im += rules.initial(i, abs(acct.perps[i]) * P[i])
+                    h_init += acct.perps[i] * (P[i] - acct.entry[i])
+            h_init -= im
+            gain += im - perp_pen
+            need = (-h_init / gain if gain != 0 else INF) if h_init < 0 else 0.0
+            need = need * (1 + 1e-9) + 1e-12
+            full = not (equity > 0 and gain > 0 and need <= min(f_max, 1.0))
+            f = 1.0 if full else need
+        else:  # aave
+            hf = (wc + pnl) / (wl + mm) if wl + mm > 0 else INF
+            f = lr.close_factor if hf > lr.full_close_below else 1.0
+            if D > 0:
+                f = min(f, f_max)
+            full = equity <= 0 or (D > 0 and C == 0)
+        if full:
+            fc, fd, fp = [1.0] * n, 1.0, 1.0
+            due = rate_c * D + perp_pen
+        else:
+            fc = [min(f * D * (1.0 + pen[i]) / C, 1.0) if C > 0 else 0.0 for i in range(n)]
+            fd = fp = f
+            due = f * (rate_c * D + perp_pen)
     gross = 0.0
-    for i in range(rules.n):
-        sold = f * acct.holdings[i]              # collateral sold (> 0) or debt bought back (< 0)
+    for i in range(n):
+        h = acct.holdings[i]
+        sold = fc[i] * h if h > 0 else fd * h    # collateral sold (> 0) or debt bought back (< 0)
         acct.cash += sold * P[i]
         acct.holdings[i] -= sold
         units[i] += sold
         gross += abs(sold) * P[i]
-        due += abs(sold) * P[i] * rules.penalty[i]
         if not acct.isolated and acct.perps[i] != 0:
-            closed = f * acct.perps[i]           # a long closed is a sale
+            closed = fp * acct.perps[i]          # a long closed is a sale
             acct.cash += closed * (P[i] - acct.entry[i])
             acct.perps[i] -= closed
             units[i] += closed
             gross += abs(closed) * P[i]
-            due += abs(closed) * P[i] * rules.penalty[i]
             if acct.perps[i] == 0:
                 acct.entry[i] = 0.0
     paid = min(due, max(equity, 0.0))            # a penalty cannot create debt
     acct.cash -= paid
     bad = 0.0
-    if f == 1.0 and acct.cash < 0:               # closed out with a shortfall: write it off
+    closed_all = all(x == 1.0 for x in fc) and fd == 1.0 and fp == 1.0
+    if closed_all and acct.cash < 0:             # closed out with a shortfall: write it off
         bad = -acct.cash
         acct.cash = 0.0
-    return paid, bad, gross
+    return paid, bad, gross, closed_all
 
 
-def _close_bucket(acct, rules, P, i, close_factor, units):
-    """Close ``close_factor`` (or all, if equity <= 0) of the perp in bucket ``i``.
+def _bucket_f(acct, rules, P, i, lr, equity):
+    q = acct.perps[i]
+    N = abs(q) * P[i]
+    conv = lr.convention
+    if conv == "full":
+        return 1.0
+    if conv == "fraction":
+        return lr.close_factor if equity > 0 else 1.0
+    if conv == "restore":
+        im = rules.initial(i, N)
+        gain = im - rules.penalty[i] * N
+        need = ((im - equity) / gain if gain != 0 else INF) if equity < im else 0.0
+        need = need * (1 + 1e-9) + 1e-12
+        return need if (equity > 0 and gain > 0 and need < 1.0) else 1.0
+    mm = rules.maintenance(i, N)
+    hf = equity / mm if mm > 0 else INF
+    return lr.close_factor if (equity > 0 and hf > lr.full_close_below) else 1.0
+
+
+def _close_bucket(acct, rules, P, i, lr, units):
+    """Close the share the convention ``lr`` asks (all, if equity <= 0) of bucket ``i``'s perp.
 
     Returns (penalty paid, bad debt, gross notional closed, margin before any settlement -- a
-    decision boundary at 0 for partial closes, +inf for full ones).
+    decision boundary at 0 for partial closes, +inf for full ones, fully closed).
     """
     equity = acct.margin[i] + acct.perps[i] * (P[i] - acct.entry[i])
-    f = close_factor if equity > 0 else 1.0
+    f = _bucket_f(acct, rules, P, i, lr, equity)
     closed = f * acct.perps[i]
     acct.margin[i] += closed * (P[i] - acct.entry[i])
     acct.perps[i] -= closed
@@ -273,17 +406,18 @@ def _close_bucket(acct, rules, P, i, close_factor, units):
         acct.entry[i] = P[i]
     if acct.perps[i] == 0:
         acct.entry[i] = 0.0
-    return paid, bad, gross, settle_margin
+    return paid, bad, gross, settle_margin, f == 1.0
 
 
-def _liquidation_pass(accounts, rules, P, close_factor):
+def _liquidation_pass(accounts, rules, P, lr):
     """Liquidate every failing pool and bucket of ``accounts`` in place at prices ``P``.
 
-    Which parts fail is decided for every account before anything is closed.
+    Which parts fail is decided for every account before anything is closed. ``lr`` is the
+    engine's ``LiquidationRules`` (read as configuration).
     """
     n = rules.n
     units = [0.0] * n
-    penalty, bad_debt, notional = [], [], []
+    penalty, bad_debt, notional, fully = [], [], [], []
     pool_failed, bucket_failed = [], []
     closest = INF
     for acct in accounts:
@@ -302,20 +436,25 @@ def _liquidation_pass(accounts, rules, P, close_factor):
                     closest = min(closest, abs(e))
                     failing_buckets.append(i)
         paid = bad = gross = 0.0
+        all_closed = True
         if pool_health < 0:
-            p, b, g = _close_pool(acct, rules, P, close_factor, units)
-            paid, bad, gross = paid + p, bad + b, gross + g
+            p, b, g, c = _close_pool(acct, rules, P, lr, units)
+            paid, bad, gross, all_closed = paid + p, bad + b, gross + g, all_closed and c
         for i in failing_buckets:
-            p, b, g, settle_margin = _close_bucket(acct, rules, P, i, close_factor, units)
-            paid, bad, gross = paid + p, bad + b, gross + g
+            p, b, g, settle_margin, c = _close_bucket(acct, rules, P, i, lr, units)
+            paid, bad, gross, all_closed = paid + p, bad + b, gross + g, all_closed and c
             closest = min(closest, abs(settle_margin))
         penalty.append(paid)
         bad_debt.append(bad)
         notional.append(gross)
         pool_failed.append(pool_health < 0)
         bucket_failed.append([i in failing_buckets for i in range(n)])
+        fully.append(all_closed and (pool_health < 0 or bool(failing_buckets)))
+    fee = [p * lr.protocol_share for p in penalty]
     return dict(units=units, penalty=penalty, bad_debt=bad_debt, notional=notional,
-                pool_failed=pool_failed, bucket_failed=bucket_failed, closest_to_boundary=closest)
+                pool_failed=pool_failed, bucket_failed=bucket_failed, closest_to_boundary=closest,
+                protocol_fee=fee, liquidator_bonus=[p - f for p, f in zip(penalty, fee)],
+                fully_closed=fully)
 
 
 def _empty_pool(acct):
@@ -343,21 +482,24 @@ def _positions(accounts):
                 cash=[a.cash for a in accounts])
 
 
-def reference_liquidate(book, market, prices=None, close_factor=1.0, fund=0.0):
+def reference_liquidate(book, market, prices=None, close_factor=None, fund=0.0, lr=None):
     """One liquidation call. Returns a dict.
 
     Keys: holdings, perps, entry_prices, isolated_margin, cash (the new book, as lists);
     penalty, bad_debt, notional_closed, equity_before, equity_after, liquidated,
     pool_liquidated (per account); bucket_liquidated (per account and asset); units_sold (per
     asset); insurance_fund_before, insurance_fund, fund_payout, socialized_loss;
-    closest_to_boundary (see the module docstring).
+    protocol_fee, liquidator_bonus, fully_closed (per account); closest_to_boundary (see the
+    module docstring). ``lr``: liquidation rules (default: as the engine resolves them).
     """
     rules = Rules(market)
     P = _prices(rules, prices)
     accounts = read_accounts(book)
     before = [account_equity(a, P) for a in accounts]
-    flows = _liquidation_pass(accounts, rules, P, float(close_factor))
-    new_fund, payout, social = _settle(float(fund), sum(flows["penalty"]), sum(flows["bad_debt"]))
+    lr = _lr_of(market, close_factor, lr)
+    flows = _liquidation_pass(accounts, rules, P, lr)
+    new_fund, payout, social = _settle(float(fund), sum(flows["protocol_fee"]),
+                                       sum(flows["bad_debt"]))
     out = _positions(accounts)
     out.update(
         penalty=flows["penalty"], bad_debt=flows["bad_debt"], notional_closed=flows["notional"],
@@ -366,31 +508,43 @@ def reference_liquidate(book, market, prices=None, close_factor=1.0, fund=0.0):
         liquidated=[p or any(b) for p, b in zip(flows["pool_failed"], flows["bucket_failed"])],
         units_sold=flows["units"], insurance_fund_before=float(fund), insurance_fund=new_fund,
         fund_payout=payout, socialized_loss=social,
-        closest_to_boundary=flows["closest_to_boundary"])
+        closest_to_boundary=flows["closest_to_boundary"], protocol_fee=flows["protocol_fee"],
+        liquidator_bonus=flows["liquidator_bonus"], fully_closed=flows["fully_closed"])
     return out
 
 
 # --------------------------------------------------------------------------------------------
 # Cascade: the algorithm of cascade.py's module docstring
 # --------------------------------------------------------------------------------------------
-def impact_price(model, shocked, cumulative_sold, reference_price, depth, volatility):
-    """One asset's price after cumulative net sales (units; negative = bought)."""
+def impact_price(model, shocked, cumulative_sold, reference_price, depth, volatility,
+                 scale=None):
+    """One asset's price after cumulative net sales (units; negative = bought).
+
+    ``scale="common"``: a sale of 1 % of depth moves the price 1 % under every model (square
+    root ``0.1 sqrt(x)``, exponential ``exp(-k x)`` with ``1 - exp(-0.01 k) = 0.01``);
+    ``"legacy"``: square root ``volatility x sqrt(x)``, exponential ``exp(-x)``. Default: the
+    engine's ``cascade.IMPACT_SCALE`` (read as configuration).
+    """
+    if scale is None:
+        from widgets.engine import cascade as _cascade_module
+        scale = _cascade_module.IMPACT_SCALE
     x = cumulative_sold * reference_price / depth      # share of depth, at reference prices
     if model == "linear":
         factor = 1.0 - x
     elif model == "sqrt":
         sign = (x > 0) - (x < 0)
-        factor = 1.0 - sign * volatility * math.sqrt(abs(x))
+        factor = 1.0 - sign * (0.1 if scale == "common" else volatility) * math.sqrt(abs(x))
     elif model == "exponential":
-        factor = math.exp(-x) if abs(x) < 700 else (0.0 if x > 0 else math.inf)
+        k = -math.log(0.99) / 0.01 if scale == "common" else 1.0
+        factor = math.exp(-k * x) if abs(k * x) < 700 else (0.0 if x > 0 else math.inf)
     else:
         raise ValueError(f"unknown impact model {model!r}")
     # Every model stays within [1 %, 100x] of the shocked price.
     return shocked * min(max(factor, IMPACT_FLOOR), IMPACT_CAP)
 
 
-def reference_cascade(book, market, shock, impact="linear", max_rounds=50, close_factor=1.0,
-                      fund=0.0):
+def reference_cascade(book, market, shock, impact="linear", max_rounds=50, close_factor=None,
+                      fund=0.0, lr=None):
     """Shock prices, then liquidate and move prices until nothing fails or ``max_rounds``.
 
     ``shock`` is a fraction (scalar, or one per asset). Returns a dict with keys
@@ -403,6 +557,7 @@ def reference_cascade(book, market, shock, impact="linear", max_rounds=50, close
     including the final one that found nothing to do or the check at the round limit: R + 1).
     """
     rules = Rules(market)
+    lr = _lr_of(market, close_factor, lr)
     n = rules.n
     shocks = [float(shock)] * n if isinstance(shock, (int, float)) else [float(s) for s in shock]
     shocked = [rules.prices[i] * (1.0 + shocks[i]) for i in range(n)]
@@ -417,7 +572,7 @@ def reference_cascade(book, market, shock, impact="linear", max_rounds=50, close
                closest_to_boundary_by_round=[])
     converged = False
     for r in range(1, max_rounds + 1):
-        flows = _liquidation_pass(accounts, rules, P, float(close_factor))
+        flows = _liquidation_pass(accounts, rules, P, lr)
         rec["closest_to_boundary_by_round"].append(flows["closest_to_boundary"])
         hit = [p or any(b) for p, b in zip(flows["pool_failed"], flows["bucket_failed"])]
         if not any(hit):
@@ -429,7 +584,7 @@ def reference_cascade(book, market, shock, impact="linear", max_rounds=50, close
                 first_round[a] = r
                 new += 1
         penalty, bad = sum(flows["penalty"]), sum(flows["bad_debt"])
-        fund, _, social = _settle(fund, penalty, bad)
+        fund, _, social = _settle(fund, sum(flows["protocol_fee"]), bad)
         for i in range(n):
             cumulative[i] += flows["units"][i]
         P_next = [impact_price(impact, shocked[i], cumulative[i], rules.prices[i],
@@ -450,7 +605,7 @@ def reference_cascade(book, market, shock, impact="linear", max_rounds=50, close
         rec["prices_by_round"].append(list(P))
     else:
         # Round limit reached: converged only if nothing is failing at the last prices.
-        check = _liquidation_pass([_copy(a) for a in accounts], rules, P, float(close_factor))
+        check = _liquidation_pass([_copy(a) for a in accounts], rules, P, lr)
         rec["closest_to_boundary_by_round"].append(check["closest_to_boundary"])
         converged = not any(p or any(b) for p, b in zip(check["pool_failed"],
                                                        check["bucket_failed"]))

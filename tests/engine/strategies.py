@@ -59,17 +59,49 @@ def correlations(draw, n):
 
 
 @st.composite
+def bracket_tables(draw, mm0, max_brackets=4, max_floor=MAX_CELL_NOTIONAL):
+    """One asset's bracket table starting at maintenance rate ``mm0``: 2..max_brackets
+    brackets, floors in [1, max_floor] (so book positions land in every bracket), maintenance
+    rates non-decreasing up to 0.5, initial rates in [maintenance, 1]. Amounts derived."""
+    k = draw(st.integers(2, max_brackets))
+    floors = sorted(set(draw(st.lists(_floats(1.0, max_floor), min_size=k - 1,
+                                      max_size=k - 1))))
+    floors = [0.0] + floors
+    mm = [float(mm0)]
+    for _ in floors[1:]:
+        mm.append(min(0.5, mm[-1] + draw(_param(0.0, 0.1))))
+    im = [min(1.0, m + draw(_param(0.0, 0.3))) for m in mm]
+    return {"floor": floors, "maintenance": mm, "initial": im}
+
+
+@st.composite
 def markets(draw, min_assets=2, max_assets=5, min_depth=1e3, max_depth=1e10,
-            min_volatility=0.0):
-    """A random, valid :class:`Market`."""
+            min_volatility=0.0, tiered=False, init_weights=False):
+    """A random, valid :class:`Market`.
+
+    ``tiered=True``: each asset has a bracket table with probability 1/2 (see
+    :func:`bracket_tables`). ``init_weights=True``: init spot weights stricter than (or equal
+    to) the maintenance ones.
+    """
     n = draw(st.integers(min_assets, max_assets))
     mm = np.array(draw(_per_asset(n, 0.0, 0.3)))
     im = np.clip(mm + np.array(draw(_per_asset(n, 0.0, 1.0))) * (1.0 - mm), mm, 1.0)
+    extra = {}
+    if tiered:
+        tables = {f"A{i}": draw(bracket_tables(mm[i])) for i in range(n)
+                  if draw(st.booleans())}
+        extra["brackets"] = tables or None
+    aw = np.array(draw(_per_asset(n, 0.0, 1.0)))
+    lw = np.array(draw(_per_asset(n, 1.0, 2.0)))
+    if init_weights:
+        extra["init_asset_weight"] = aw * np.array(draw(_per_asset(n, 0.0, 1.0)))
+        extra["init_liability_weight"] = lw * (1.0 + np.array(draw(_per_asset(n, 0.0, 0.5))))
     return Market(
+        **extra,
         assets=[f"A{i}" for i in range(n)],
         prices=draw(st.lists(prices, min_size=n, max_size=n)),
-        asset_weight=draw(_per_asset(n, 0.0, 1.0)),
-        liability_weight=draw(_per_asset(n, 1.0, 2.0)),
+        asset_weight=aw,
+        liability_weight=lw,
         maintenance_margin=mm,
         initial_margin=im,
         liquidation_penalty=draw(_per_asset(n, 0.0, 0.25)),

@@ -21,10 +21,11 @@ from numpy.testing import assert_allclose, assert_array_equal
 from widgets.engine import Book, Market, cascade, liquidate, margin_report
 
 try:  # pytest puts this directory on sys.path (rootdir-less test directories)
-    from reference import reference_cascade, reference_liquidate, reference_report
+    from reference import Rules, reference_cascade, reference_liquidate, reference_report
     from strategies import books, depth_for, markets, shocks
 except ImportError:  # tests/ turned into a package
-    from tests.engine.reference import reference_cascade, reference_liquidate, reference_report
+    from tests.engine.reference import (Rules, reference_cascade, reference_liquidate,
+                                        reference_report)
     from tests.engine.strategies import books, depth_for, markets, shocks
 
 RTOL = 1e-9
@@ -339,3 +340,58 @@ def test_partial_bucket_liquidation_paid_from_open_profit():
     assert res.book.isolated_margin.tolist() == [[5.0]]
     assert res.book.perps.tolist() == [[5.0]] and res.book.entry_prices.tolist() == [[100.0]]
     assert float(res.penalty[0]) == 25.0 and float(res.equity_after[0]) == 5.0
+
+
+# --------------------------------------------------------------------------------------------
+# Brackets and init weights (issue 11): the same comparisons on tiered markets
+# --------------------------------------------------------------------------------------------
+@st.composite
+def tiered_scene(draw, **book_kwargs):
+    """(market, book, prices) on a market with bracket tables and init weights."""
+    market = draw(markets(tiered=True, init_weights=True))
+    book = draw(books(market, **book_kwargs))
+    return market, book, shocked(market, draw(shocks(market.n_assets)))
+
+
+@SETTINGS
+@given(tiered_scene())
+def test_tiered_margin_report_matches_reference(case):
+    market, book, prices = case
+    rep, ref = check_report(book, market, prices)
+    check_report(book, market, None)
+    # breakdown: every perp's maintenance (cross or isolated) at its own bracket.
+    P = np.asarray(prices, dtype=float)
+    rules = Rules(market)
+    want = [[rules.maintenance(i, abs(q) * P[i]) for i, q in enumerate(row)]
+            for row in book.perps.tolist()]
+    assert_allclose(rep.breakdown["maintenance"], want, rtol=RTOL,
+                    atol=tolerance(book, prices))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiered_scene(max_accounts=8), st.lists(shocks(5), min_size=1, max_size=4))
+def test_tiered_scenarios_match_reference(case, rows):
+    """Scenario prices (S, n) on a tiered market: a position may sit in a different bracket in
+    every row."""
+    market, book, _ = case
+    S = np.array([shocked(market, r[:market.n_assets]) for r in rows])
+    rep = margin_report(book, market, prices=S)
+    for s in range(S.shape[0]):
+        ref = reference_report(book, market, S[s])
+        atol = tolerance(book, S[s])
+        for name in REPORT_FIELDS:
+            assert_allclose(getattr(rep, name)[s], ref[name], rtol=RTOL, atol=atol, err_msg=name)
+        assert_allclose(rep.bucket_requirement[s], nan_if_none(ref["bucket_requirement"]),
+                        rtol=RTOL, atol=atol)
+
+
+def test_single_rate_market_reports_unchanged_by_bracket_machinery():
+    """A one-bracket table equal to the single rate gives bit-identical reports."""
+    m = Market.example()
+    book = Book.random(m, 2_000, seed=3)
+    plain = margin_report(book, m)
+    tables = {a: {"floor": [0.0], "maintenance": [float(m.maintenance_margin[i])],
+                  "initial": [float(m.initial_margin[i])]} for i, a in enumerate(m.assets)}
+    same = margin_report(book, m.replace(brackets=tables))
+    for name in REPORT_FIELDS:
+        assert_array_equal(getattr(same, name), getattr(plain, name), err_msg=name)
