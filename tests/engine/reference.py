@@ -54,6 +54,9 @@ class Rules:
         self.init_liability_weight = [float(x) for x in market.init_liability_weight]
         # Bracket tables, read as published (floors, rates, amounts), one list per asset.
         self.brackets = [market.bracket_table(a) for a in self.assets]
+        self.penalty = [float(x) for x in market.liquidation_penalty]
+        self.volatility = [float(x) for x in market.volatility]
+        self.depth = [float(x) for x in market.depth]
 
     def maintenance(self, i, notional):
         """``N x maintenance[k] - amount[k]`` for the bracket k of ``notional`` (a loop)."""
@@ -76,9 +79,6 @@ class Rules:
         if len(t["floor"]) == 1:
             return notional * self.initial_margin[i]
         return notional * t["initial"][k]
-        self.penalty = [float(x) for x in market.liquidation_penalty]
-        self.volatility = [float(x) for x in market.volatility]
-        self.depth = [float(x) for x in market.depth]
 
 
 class Acct:
