@@ -14,7 +14,6 @@ REPO = Path(__file__).resolve().parents[1]
 LESSONS_DIR = REPO / "lessons"
 sys.path.insert(0, str(LESSONS_DIR))
 
-import course  # noqa: E402
 from course import LESSONS, Progress, ask, navigation, questions_of  # noqa: E402
 from course import questions as registry  # noqa: E402
 from course.catalog import CLOSING  # noqa: E402

@@ -100,7 +100,7 @@ def test_no_visible_cell_gives_an_answer_away(path):
     for src in _code(path):
         for line in src.splitlines():
             if ASK.search(line):
-                assert line.lstrip().startswith("ask("), f"the question call must stand alone: {line}"
+                assert line.lstrip().startswith("ask("), f"the call must stand alone: {line}"
 
 
 def test_static_check_catches_an_answer_in_a_cell():

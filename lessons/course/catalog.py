@@ -7,8 +7,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Lesson:
     """One lesson: ``number`` "04", ``stem`` (file name without ``.ipynb``), ``title`` as the
-    notebook's header starts (``# 4 · Liquidation mechanics``, before any ``:``) and ``goal``, what the learner will be
-    able to do."""
+    notebook's header starts (``# 4 · Liquidation mechanics``, before any ``:``) and ``goal``,
+    what the learner will be able to do."""
 
     number: str
     stem: str

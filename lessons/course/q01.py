@@ -1,9 +1,7 @@
 """Lesson 01 · Margin pooling: the self-checks (asked by ``ask(...)`` cells in the notebook)."""
-import numpy as np
-
 from widgets.engine import capital_required, compare_pooling, isolated_twin, margin_report
 
-from ._fmt import num, scalar, usd
+from ._fmt import usd
 from .questions import register
 
 question = register("01")

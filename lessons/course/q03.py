@@ -10,6 +10,10 @@ from .questions import register
 question = register("03")
 
 
+CALM0 = {"BTC-ETH": 0.0, "BTC-SOL": 0.0, "ETH-SOL": 0.0}     # independent legs
+ONE = {"BTC-ETH": 1.0, "BTC-SOL": 1.0, "ETH-SOL": 1.0}       # every pair moves as one
+
+
 def _sd(market, account, correlations=None):
     """Formula standard deviation of a perp book's daily P&L: sqrt(x' Sigma x), x in dollars."""
     m = market if correlations is None else with_correlations(market, correlations)
@@ -21,7 +25,8 @@ def _sd(market, account, correlations=None):
 def pnl_spread(diversified, market):
     """Standard deviation of the diversified book's daily P&L at calm correlations."""
     def explanation():
-        x = np.asarray(diversified.perps, dtype=float).reshape(-1) * market.prices * market.volatility
+        x = (np.asarray(diversified.perps, dtype=float).reshape(-1) * market.prices
+             * market.volatility)
         squares = float(x @ x)
         cross = float(x @ market.correlation @ x) - squares
         return (f"Cross terms: 2 x (1,500 x 2,000 x 0.80 + 1,500 x 2,500 x 0.70 + 2,000 x 2,500 "
@@ -37,9 +42,9 @@ def pnl_spread(diversified, market):
         tolerance=0.02, unit="USD", expected=5_482,
         hints={"low": "did you leave out the cross terms 2 x_i x_j sigma_i sigma_j rho_ij? "
                       f"Without them (rho = 0) you get "
-                      f"{usd(_sd(market, diversified, {'BTC-ETH': 0, 'BTC-SOL': 0, 'ETH-SOL': 0}))}.",
+                      f"{usd(_sd(market, diversified, CALM0))}.",
                "high": f"at rho = 1 the deviations add up to "
-                       f"{usd(_sd(market, diversified, {'BTC-ETH': 1, 'BTC-SOL': 1, 'ETH-SOL': 1}))}; "
+                       f"{usd(_sd(market, diversified, ONE))}; "
                        "the calm correlations are below 1."},
         explanation=explanation)
 
@@ -66,7 +71,7 @@ def crisis_direction(moves, pair, market, diversified):
                         "failure days.",
             CHOICES[2]: "Higher correlation removes the offsets inside the pool: the cross "
                         f"pool's P&L spread grows from {usd(_sd(market, diversified))} to "
-                        f"{usd(_sd(market, diversified, {'BTC-ETH': 1, 'BTC-SOL': 1, 'ETH-SOL': 1}))}"
+                        f"{usd(_sd(market, diversified, ONE))}"
                         f" against the same {health()} of health.",
             CHOICES[3]: "That is the hedged book's pattern (section 4). A long-only book has no "
                         "hedge for correlation to help."},

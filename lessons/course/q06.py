@@ -57,7 +57,8 @@ def adl_keeps(trader_a, abc, bankruptcy):
 def adl_first(names, adl_rank, leverage, pnl_pct):
     """Which short BitMEX's ranking (PnL % x effective leverage) deleverages first."""
     def explanation():
-        parts = [f"{n}: PnL {100 * float(p):.1f} % × leverage {float(lv):.2f}x = rank {float(r):.3f}"
+        parts = [f"{n}: PnL {100 * float(p):.1f} % × leverage {float(lv):.2f}x = "
+                 f"rank {float(r):.3f}"
                  for n, p, lv, r in zip(names, pnl_pct, leverage, adl_rank)]
         return ("; ".join(parts) + ". Profit raises equity and so lowers effective leverage, "
                 "but the hedge's PnL % more than makes up for it.")

@@ -1,7 +1,7 @@
 """Lesson 07 · Case studies: the self-checks (asked by ``ask(...)`` cells)."""
 from widgets.engine import liquidate, margin_report
 
-from ._fmt import musd, num, scalar, usd  # noqa: F401
+from ._fmt import musd, scalar, usd
 from .questions import register
 
 question = register("07")

@@ -3,7 +3,7 @@ import numpy as np
 
 from widgets.engine import fund_coverage, margin_report
 
-from ._fmt import musd, num
+from ._fmt import musd
 from .questions import register
 
 question = register("08")
@@ -105,8 +105,8 @@ def maintenance_x2_bad_debt(stress, venue, mm_x2):
                                         "not how big the positions are. In a gap, when does "
                                         "not matter."},
         explanation=lambda: (
-            f"Almost nothing ({100 * _cut(stress, venue, mm_x2):.2f} %): the crisis is a gap far larger "
-            "than any maintenance margin (1.25-5 %), so accounts go from healthy to bankrupt in "
+            f"Almost nothing ({100 * _cut(stress, venue, mm_x2):.2f} %): the crisis is a gap far "
+            "larger than any maintenance margin (1.25-5 %), so accounts go from healthy to bankrupt in "
             "one step. A higher maintenance margin earns its keep in slower declines, where the "
             "liquidation engine can act between price moves."),
         expected="almost nothing (under 1 %)")
