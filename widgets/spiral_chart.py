@@ -42,6 +42,9 @@ class SpiralChart(_ui.Component):
     market : Market, default ``Market.example()``
     names : list of str, optional
         One name per account.
+    rules : LiquidationRules or str, optional
+        Whose penalty basis (and fund share) the calls use; default the market's rules. Each
+        call closes the fixed fraction ``close_factor`` (the spiral's knob).
     **traits : initial values of ``close_factor`` and ``calls``.
 
     Traits
@@ -73,7 +76,8 @@ class SpiralChart(_ui.Component):
     rising = T.List(read_only=True)
     _state_traits = ("close_factor", "calls")
 
-    def __init__(self, book=None, market: Market | None = None, names=None, **kwargs):
+    def __init__(self, book=None, market: Market | None = None, names=None, rules=None,
+                 **kwargs):
         market = market if market is not None else Market.example()
         if book is None:
             book, default_names = default_book(market)
@@ -82,6 +86,7 @@ class SpiralChart(_ui.Component):
             book = book.to_book()
         given = {k: kwargs.pop(k) for k in self._state_traits if k in kwargs}
         self._quiet = False
+        self._rules = rules
         self._controls = {
             "close_factor": _ui.slider("Close factor (share closed per call)", 0.5, 0.05, 1.0,
                                        0.05),
@@ -161,7 +166,17 @@ class SpiralChart(_ui.Component):
                                    f"({self.book.n_accounts}), got {len(self.names)}")
         if not 1 <= self.calls <= min(10, MAX_CALLS):
             raise MarginInputError(f"calls must be in [1, 10], got {self.calls}")
-        self._path = liquidation_path(self.book, self.market, self.close_factor, self.calls)
+        # A fixed fraction per call (the close factor) with the penalty basis of ``rules`` (or
+        # of the market's rules) -- the spiral's knob is the fraction.
+        rules = self._rules
+        if rules is not None:
+            from .engine.rulebook import LiquidationRules, resolve_rules
+            base = resolve_rules(self.market, rules)
+            rules = LiquidationRules("fraction", close_factor=self.close_factor,
+                                     protocol_share=base.protocol_share,
+                                     penalty_basis=base.penalty_basis)
+        self._path = liquidation_path(self.book, self.market, self.close_factor, self.calls,
+                                      rules=rules)
 
     def _sync_controls(self) -> None:
         self._quiet = True
@@ -230,7 +245,7 @@ class SpiralChart(_ui.Component):
             self._frontier_label.x = [x_dom[1] - 0.01 * (x_dom[1] - x_dom[0])]
             self._frontier_label.y = [fr - 16 / _LTV_H * (y_ltv[1] - y_ltv[0])] \
                 if np.isfinite(fr) else [y_ltv[0]]
-            self._frontier_label.text = [f"frontier: LTV = 1 − penalty = {fr:.2f}"
+            self._frontier_label.text = [f"frontier LTV {fr:.2f}: above it, a call raises LTV"
                                          if np.isfinite(fr) else ""]
         colours = [_ui.PALETTE[_COLOURS[i]] for i in range(len(series))]
         self._ltv_labels.update(ends[:, 0], ends[:, 1], ltv_texts, x_dom, y_ltv, _PLOT_W,

@@ -165,3 +165,23 @@ def test_adl_uses_engine_scores_and_skips_liquidatable_accounts():
     assert q.order.tolist() == [1]
     assert q.rank[1] == pytest.approx(score[1, 0]) == pytest.approx(50 / 150 * 100 / 100)
     assert np.isnan(q.rank[0])
+
+
+def test_frontier_follows_the_penalty_basis():
+    """Debt basis: a call closing f of everything pays p x (f x D); LTV' = (LTV (1 + p f) - f) /
+    (1 - f) rises exactly when LTV > 1 / (1 + p) = 0.95238, not 0.95; an account at LTV 0.951
+    sits between the two frontiers and tells them apart."""
+    from widgets.engine import LiquidationRules
+    book = Book.from_accounts([Account([5.0], cash=-0.951 * 10_000)])
+    notional = LiquidationRules.fraction(0.5, penalty_basis="notional")
+    debt = LiquidationRules.fraction(0.5, penalty_basis="debt")
+    assert ltv_frontier(book, ETH, rules=notional)[0] == pytest.approx(0.95)
+    assert ltv_frontier(book, ETH, rules=debt)[0] == pytest.approx(1 / 1.05)
+    up = liquidation_path(book, ETH, calls=1, rules=notional)
+    down = liquidation_path(book, ETH, calls=1, rules=debt)
+    # notional: penalty 5 % of 5,000 sold: (9,510 - 4,750) / 5,000 = 0.952
+    # debt: penalty 5 % of 4,755 debt closed = 237.75: (9,510 - 5,000 + 237.75) / 5,000 = 0.94955
+    assert up.ltv[1, 0] == pytest.approx((9_510 - 4_750) / 5_000) and up.ltv[1, 0] > 0.951
+    assert down.ltv[1, 0] == pytest.approx((9_510 - 5_000 + 237.75) / 5_000)
+    assert down.ltv[1, 0] < 0.951
+    assert up.frontier[0] == pytest.approx(0.95) and down.frontier[0] == pytest.approx(1 / 1.05)

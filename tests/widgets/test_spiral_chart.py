@@ -28,7 +28,7 @@ def test_lines_equal_a_direct_path(chart):
     assert chart.ltv[1] == pytest.approx([0.96, 0.97, 0.99, 1.00])
     assert chart.rising == [False, True] and chart.frontier == pytest.approx([0.95, 0.95])
     assert shown(chart._frontier).tolist() == pytest.approx([0.95, 0.95])
-    assert "1 − penalty = 0.95" in chart._frontier_label.text[0]
+    assert chart._frontier_label.text[0].startswith("frontier LTV 0.95:")
     assert all(len(line.x) == 0 for line in chart._ltv_lines[2:])
     assert chart.summary == (
         "4 calls closing 50% each. A starts below the 0.95 frontier: LTV 0.90 → 0.85 → 0.75 → "
@@ -87,3 +87,13 @@ def test_default_chart_and_one_message_per_mark(comm_log):
     chart.close_factor = 0.3
     assert len(comm_log.updates_for(chart._ltv_lines[1])) == 1
     assert all(a is b for a, b in zip(chart._ltv_fig.marks, marks))
+
+
+def test_debt_basis_rules_move_the_frontier():
+    from widgets.engine import LiquidationRules
+    chart = SpiralChart(PAIR, ETH, names=["A", "B"], rules=LiquidationRules.aave())
+    assert chart.frontier == pytest.approx([1 / 1.05, 1 / 1.05])
+    path = liquidation_path(PAIR, ETH, calls=4,
+                            rules=LiquidationRules.fraction(0.5, penalty_basis="debt"))
+    np.testing.assert_allclose(chart.ltv[0], path.ltv[:len(chart.ltv[0]), 0])
+    assert chart.rising == [False, True]

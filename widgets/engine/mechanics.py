@@ -39,6 +39,7 @@ from .adl import adl_scores
 from .liquidation import liquidate
 from .margin import margin_report
 from .market import Market, resolve_prices
+from .rulebook import LiquidationRules, resolve_rules  # noqa: F401 (doctests)
 
 MAX_CALLS = 50
 
@@ -66,29 +67,42 @@ def loan_to_value(book: Book, prices) -> np.ndarray:
     return ltv
 
 
-def ltv_frontier(book: Book, market: Market, prices=None) -> np.ndarray:
+def ltv_frontier(book: Book, market: Market, prices=None, close_factor=None,
+                 rules=None) -> np.ndarray:
     """The LTV above which a partial liquidation *raises* an account's LTV, per account.
 
-    The engine's rule sells a fraction ``f`` of the collateral ``C``, pays ``p x f x C`` of
-    penalty and repays debt ``D`` with the rest, so ``LTV' = (LTV - f (1 - p)) / (1 - f)``, which
-    exceeds ``LTV`` exactly when ``LTV > 1 - p``. With several collateral assets ``p`` is their
-    value-weighted penalty. Aave's ``1 / (1 + bonus)`` is the same line when ``p = b / (1 + b)``
-    (Warmuz et al. 2022). Exact for spot collateral against quote debt; NaN where an account has
-    no collateral.
+    A call sells collateral worth ``S`` and repays debt ``R`` with it; LTV ``D / C`` becomes
+    ``(D - R) / (C - S)``, which is higher exactly when ``D / C > R / S``. So the frontier is the
+    debt repaid per unit of collateral sold, set by the penalty ``p`` (the value-weighted
+    ``liquidation_penalty`` of the account's collateral) and its basis in the rules the call uses
+    (:func:`~.rulebook.resolve_rules`, the same arguments as :func:`~.liquidation.liquidate`):
+
+    * penalty on the notional closed (``penalty_basis="notional"``, the engine's original rule):
+      ``R = S (1 - p)``, frontier ``1 - p``;
+    * penalty on the debt (``"debt"``): Aave seizes ``S = R (1 + p)``; a ``"fraction"`` call
+      closing ``f`` of everything pays ``p f D`` and gives ``LTV' = (LTV (1 + p f) - f) /
+      (1 - f)``; either way the frontier is ``1 / (1 + p)`` — Warmuz et al.'s ``1 / (1 + LI)``.
+
+    Exact for spot collateral against quote debt; NaN where an account has no collateral.
 
     Examples
     --------
     >>> m = Market(["ETH"], [2_000.0], asset_weight=0.825, liquidation_penalty=0.05)
-    >>> ltv_frontier(Book.from_accounts([Account([5.0], cash=-9_000.0)]), m).round(4).tolist()
+    >>> b = Book.from_accounts([Account([5.0], cash=-9_000.0)])
+    >>> ltv_frontier(b, m, rules=LiquidationRules.fraction(0.5, "notional")).round(4).tolist()
     [0.95]
+    >>> ltv_frontier(b, m, rules=LiquidationRules.aave()).round(4).tolist()   # 1 / 1.05
+    [0.9524]
     """
     book, _ = as_book(book, market, "book")
     P = resolve_prices(market, prices)
+    basis = resolve_rules(market, rules, close_factor).penalty_basis
     value = np.maximum(book.holdings * P, 0.0)
     total = value.sum(1)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = (value * market.liquidation_penalty).sum(1) / total
-    return np.where(total > 0, 1.0 - p, np.nan)
+    frontier = 1.0 - p if basis == "notional" else 1.0 / (1.0 + p)
+    return np.where(total > 0, frontier, np.nan)
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,20 +143,22 @@ class LiquidationPath:
         return np.where(self.liquidated, k, 0).max(0)
 
 
-def liquidation_path(book, market: Market, close_factor: float = 0.5, calls: int = 4,
-                     prices=None) -> LiquidationPath:
+def liquidation_path(book, market: Market, close_factor: float | None = 0.5, calls: int = 4,
+                     prices=None, rules=None) -> LiquidationPath:
     """Call :func:`~.liquidation.liquidate` ``calls`` times at fixed prices, recording each step.
 
     Parameters
     ----------
     book : Book or Account
     market : Market
-    close_factor : float in (0, 1], default 0.5
-        Passed to every call.
+    close_factor : float in (0, 1] or None, default 0.5
+        Passed to every call (a fixed fraction of every position at stake).
     calls : int in [1, 50], default 4
     prices : array_like, shape (n_assets,), optional
         Default ``market.prices``; the price does not move between calls (the spiral of Warmuz et
         al. is driven by the liquidation rule alone).
+    rules : LiquidationRules or str, optional
+        A venue convention, passed to every call (overrides ``close_factor``).
 
     Returns
     -------
@@ -151,12 +167,14 @@ def liquidation_path(book, market: Market, close_factor: float = 0.5, calls: int
     Examples
     --------
     Two accounts with 5 ETH at 2,000: A owes 9,000 (LTV 0.90), B owes 9,600 (0.96); penalty
-    5 %, so the frontier is 0.95. One call at close factor 0.5 sells 2.5 ETH (5,000), pays 250
-    and repays 4,750: A's LTV falls to 4,250 / 5,000 = 0.85, B's rises to 4,850 / 5,000 = 0.97:
+    5 % of the notional closed, so the frontier is 0.95. One call closing half sells 2.5 ETH
+    (5,000), pays 250 and repays 4,750: A's LTV falls to 4,250 / 5,000 = 0.85, B's rises to
+    4,850 / 5,000 = 0.97:
 
     >>> m = Market(["ETH"], [2_000.0], asset_weight=0.825, liquidation_penalty=0.05)
     >>> pair = Book.from_accounts([Account([5.0], cash=-9_000.0), Account([5.0], cash=-9_600.0)])
-    >>> path = liquidation_path(pair, m, close_factor=0.5, calls=1)
+    >>> half = LiquidationRules.fraction(0.5, penalty_basis="notional")
+    >>> path = liquidation_path(pair, m, calls=1, rules=half)
     >>> path.ltv.round(4).tolist()
     [[0.9, 0.96], [0.85, 0.97]]
     """
@@ -178,7 +196,7 @@ def liquidation_path(book, market: Market, close_factor: float = 0.5, calls: int
     penalty, bad, liq = [], [], []
     current = book
     for _ in range(calls):
-        res = liquidate(current, market, prices=P, close_factor=close_factor)
+        res = liquidate(current, market, prices=P, close_factor=close_factor, rules=rules)
         penalty.append(res.penalty)
         bad.append(res.bad_debt)
         liq.append(res.liquidated)
@@ -186,7 +204,8 @@ def liquidation_path(book, market: Market, close_factor: float = 0.5, calls: int
         record(current)
     return LiquidationPath(**{k: np.array(v) for k, v in rows.items()},
                            penalty=np.array(penalty), bad_debt=np.array(bad),
-                           liquidated=np.array(liq), frontier=ltv_frontier(book, market, P),
+                           liquidated=np.array(liq),
+                           frontier=ltv_frontier(book, market, P, close_factor, rules),
                            book=current)
 
 
