@@ -16,17 +16,20 @@ def _number(x: float, unit: str = "") -> str:
     return f"{text} {unit}".strip()
 
 
-# Long choices wrap inside their own line and never overlap the next one; the label keeps its
-# radio button at the top-left. ipywidgets gives each radio label a fixed one-line height and the
-# group a fixed width, which is what made long options draw over each other.
+# Long choices wrap inside their own line and never overlap the next one; the radio button sits
+# at the top-left of its label (ipywidgets writes it after the text: row-reverse). ipywidgets
+# gives each radio label a fixed one-line height and the group a fixed width, which is what made
+# long options draw over each other.
 _CSS = """<style>
 .cml-self-check .cml-choices { width: calc(100% - 4px); }
 .cml-self-check .cml-choices .widget-radio-box { width: 100%; gap: 4px; }
 .cml-self-check .cml-choices .widget-radio-box label {
-  display: flex; align-items: flex-start; gap: 6px; height: auto; min-height: 0;
-  line-height: 1.4; white-space: normal; overflow-wrap: anywhere; padding: 2px 0;
-  cursor: pointer; font-size: var(--jp-ui-font-size1); color: var(--jp-ui-font-color1); }
-.cml-self-check .cml-choices .widget-radio-box input { margin-top: 0.25em; flex: none; }
+  display: flex; flex-direction: row-reverse; justify-content: flex-end; align-items: flex-start;
+  gap: 6px; height: auto; min-height: 0; line-height: 1.4; white-space: normal;
+  overflow-wrap: anywhere; padding: 2px 0; cursor: pointer;
+  font-size: var(--jp-ui-font-size1); color: var(--jp-ui-font-color1); }
+.cml-self-check .cml-choices .widget-radio-box input { margin: 0.2em 0 0 0; flex: none; }
+.cml-self-check .widget-html-content { line-height: 1.45; white-space: normal; }
 .cml-self-check .widget-button, .cml-self-check .widget-toggle-button {
   overflow: visible; text-overflow: clip; }
 </style>"""
