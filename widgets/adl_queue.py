@@ -13,6 +13,11 @@ from .engine.mechanics import adl_queue
 MAX_BARS = 12                  # positions drawn (the queue's head); the rest are counted
 
 
+def _money(x: float) -> str:
+    """Whole units, or cents under 100 (the lesson's example gives up 1.41)."""
+    return f"${x:,.2f}" if abs(x) < 100 else _ui.money(x)
+
+
 def default_queue(market: Market) -> tuple:
     """Three shorts of 1 unit of ``market``'s first asset, as in lesson 6 (mark scaled to 100).
 
@@ -211,7 +216,7 @@ class AdlQueueChart(_ui.Component):
         for a in head:
             t = f"{q.rank[a]:.3f}"
             if q.closed_units[a] > 0:
-                t += f" · closes {q.closed_units[a]:,.4g}, −{_ui.money(q.given_up[a])}"
+                t += f" · closes {q.closed_units[a]:,.4g}, −{_money(q.given_up[a])}"
             texts.append(t)
         height = f"{max(200, 90 + 38 * len(cats))}px"
         with self._fig.hold_sync(), self._cat.hold_sync(), self._val.hold_sync():
@@ -233,7 +238,7 @@ class AdlQueueChart(_ui.Component):
         self._set_summary(self._describe())
 
     def _describe(self) -> str:
-        q, m = self._queue, _ui.money
+        q, m = self._queue, _money
         other = "long" if q.side == "short" else "short"
         if q.order.size == 0:
             return (f"No {q.side} position in {q.asset} is in profit: the ADL queue is empty, so a "

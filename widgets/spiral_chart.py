@@ -247,11 +247,12 @@ class SpiralChart(_ui.Component):
                 if np.isfinite(fr) else [y_ltv[0]]
             self._frontier_label.text = [f"frontier LTV {fr:.2f}: above it, a call raises LTV"
                                          if np.isfinite(fr) else ""]
-        colours = [_ui.PALETTE[_COLOURS[i]] for i in range(len(series))]
+        # End labels in the theme's text colour (orange text on white is 2.25:1), next to the
+        # end of their line.
         self._ltv_labels.update(ends[:, 0], ends[:, 1], ltv_texts, x_dom, y_ltv, _PLOT_W,
-                                _LTV_H, colours, _labels.right_of_line_ends)
+                                _LTV_H, None, _labels.right_of_line_ends)
         self._eq_labels.update(ends[:, 0], ends[:, 2], eq_texts, x_dom, y_eq, _PLOT_W, _EQ_H,
-                               colours, _labels.right_of_line_ends)
+                               None, _labels.right_of_line_ends)
         self.set_trait("ltv", [s[1].tolist() for s in series])
         self.set_trait("equity", [s[2].tolist() for s in series])
         self.set_trait("frontier", p.frontier.tolist())

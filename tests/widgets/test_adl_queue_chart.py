@@ -26,12 +26,12 @@ def test_bars_equal_the_engine_queue(chart):
     np.testing.assert_allclose(y[1], [0.0, 0.0, q.rank[2]])
     assert chart.closed_units == [1.0, 0.5, 0.0]
     assert chart.given_up == pytest.approx([3.0, 1.5, 0.0])
-    assert list(chart._text.text) == ["0.135 · closes 1, −$3", "0.095 · closes 0.5, −$2",
+    assert list(chart._text.text) == ["0.135 · closes 1, −$3.00", "0.095 · closes 0.5, −$1.50",
                                       "0.050"]
     assert max(q.rank) <= 0.45 * chart._val.max          # room for the labels
     assert chart.summary.startswith("ADL queue for X shorts, first deleveraged first: 1. hedge "
                                     "(PnL 44.4% × leverage 0.30x = 0.135)")
-    assert "hedge closes 1 and gives up $3; 2x closes 0.5 and gives up $2." in chart.summary
+    assert "hedge closes 1 and gives up $3.00; 2x closes 0.5 and gives up $1.50." in chart.summary
 
 
 def test_quantity_slider_moves_who_pays(chart):
