@@ -58,8 +58,9 @@ _LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def lesson_notebooks() -> list[Path]:
-    """Every ``lessons/NN_*.ipynb``: new lessons are picked up without touching the tests."""
-    return sorted(LESSONS.glob("[0-9][0-9]_*.ipynb"))
+    """Every notebook in ``lessons/`` (``NN_*.ipynb`` and pages such as the closing page): new
+    lessons are picked up without touching the tests."""
+    return sorted(LESSONS.glob("*.ipynb"))
 
 
 def app_notebooks() -> list[Path]:
@@ -587,6 +588,12 @@ def barrier(page) -> None:
     page.evaluate("() => __cml.barrier()")
 
 
+def console_text(msg) -> str:
+    """A console message with the URL it names (a failed resource says which one)."""
+    url = (msg.location or {}).get("url", "")
+    return f"{msg.text} ({url})" if url and url not in msg.text else msg.text
+
+
 class LabPage:
     """One JupyterLab tab, driven through the UI and ``window.jupyterapp`` commands."""
 
@@ -598,7 +605,7 @@ class LabPage:
 
     def _on_console(self, msg) -> None:
         if msg.type == "error":
-            self.console_errors.append(msg.text)
+            self.console_errors.append(console_text(msg))
 
     def console_problems(self) -> list[str]:
         """Every console error and uncaught page error since the page opened. A learner's page

@@ -212,14 +212,21 @@ JS_RENDER = r"""
 
   const inspect = (root) => {
     const out = {maths: mathProblems(root), overlaps: [], legends: [], choices: choiceProblems(root),
-                 links: linksIn(root)};
+                 links: linksIn(root), counts: {markdown: root.querySelectorAll(MARKDOWN).length,
+                   figures: 0, texts: 0, legends: 0,
+                   choiceGroups: root.querySelectorAll(
+                     '.widget-radio-box, .widget-toggle-buttons, [role=radiogroup]').length}};
     const figs = root.matches && root.matches('.bqplot.figure') ? [root]
                  : Array.from(root.querySelectorAll('.bqplot.figure'));
     for (const fig of figs) {
       if (!painted(fig, null)) continue;
+      out.counts.figures += 1;
+      out.counts.texts += figureTexts(fig).length;
+      out.counts.legends += legendBox(fig) ? 1 : 0;
       out.overlaps.push(...textOverlaps(fig));
       out.legends.push(...legendProblems(fig));
     }
+    out.counts.links = out.links.length;
     return out;
   };
   const frames = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
@@ -238,7 +245,7 @@ JS_RENDER = r"""
     // shows), let it settle, and inspect it there.
     labCells: async (timeoutMs) => {
       const nb = window.jupyterapp.shell.currentWidget.content;
-      const merged = {maths: [], overlaps: [], legends: [], choices: [], links: []};
+      const merged = {maths: [], overlaps: [], legends: [], choices: [], links: [], counts: {}};
       // a cell that never settles waits timeoutMs; all of them together at most twice that
       const end = performance.now() + 2 * timeoutMs;
       for (let i = 0; i < nb.widgets.length; i++) {
@@ -248,7 +255,8 @@ JS_RENDER = r"""
         if (cell.model.type === 'markdown' || cell.node.querySelector(MARKDOWN))
           await settled(cell.node, Math.max(500, Math.min(timeoutMs, end - performance.now())));
         const got = inspect(cell.node);
-        for (const k of Object.keys(merged))
+        for (const [k, n] of Object.entries(got.counts)) merged.counts[k] = (merged.counts[k] || 0) + n;
+        for (const k of Object.keys(merged)) if (k !== 'counts')
           merged[k].push(...got[k].map((p) => typeof p === 'string' ? `cell ${i}: ${p}` : {...p, cell: i}));
       }
       nb.node.querySelector('.jp-WindowedPanel-outer')?.scrollTo(0, 0);
@@ -310,6 +318,11 @@ def fragment_problems(found: list[dict], notebook: Path) -> list[str]:
             f"anchor in {notebook.name}"
             for link in found if (link["raw"] or "").startswith("#")
             and unquote(link["raw"][1:]) not in lab]
+
+
+def counts(result: dict) -> str:
+    """What was looked at, e.g. "markdown 41, figures 6, texts 212, legends 2, ..."."""
+    return ", ".join(f"{k} {v}" for k, v in result["counts"].items())
 
 
 def summary(result: dict, base: Path, served_root: Path, notebook: Path,

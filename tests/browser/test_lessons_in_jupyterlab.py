@@ -100,8 +100,12 @@ def test_lesson_runs_and_renders(notebook, lab, lessons_copy):
     clock.lap("interact")
 
     # -- what the learner sees: maths, overlapping text, legends, choices, links -------------
-    seen = _render.summary(_render.inspect_lab(page), lessons_copy, lessons_copy,
-                           lessons_copy / notebook, origin=lab.server.url)
+    looked = _render.inspect_lab(page)
+    seen = _render.summary(looked, lessons_copy, lessons_copy, lessons_copy / notebook,
+                           origin=lab.server.url)
+    if notebook != DEMO:      # the checks found what they look at (selectors still match)
+        assert looked["counts"]["markdown"] > 0 and looked["counts"]["links"] > 0, looked["counts"]
+    assert looked["counts"]["figures"] > 0 or expected == 0, looked["counts"]
     # console errors are reported with the rest (a failing lesson still gets its screenshots)
     clock.lap("look")
 
@@ -121,7 +125,8 @@ def test_lesson_runs_and_renders(notebook, lab, lessons_copy):
     # every check at once, after the screenshots, so a failing page can be looked at
     seen["console"] = lab.console_problems()
     seen[f"contrast < {_lab.MIN_CONTRAST}:1"] = unreadable
-    print(f"\n{notebook}: " + "; ".join(f"{k}: {len(v)}" for k, v in seen.items()))
+    print(f"\n{notebook}: looked at {_render.counts(looked)}; problems: "
+          + "; ".join(f"{k} {len(v)}" for k, v in seen.items()))
     assert not any(seen.values()), _render.format_problems(notebook, seen)
     print(f"\n{notebook}: {len(figures)} figure(s) drawn of {expected} expected; slider: "
           f"{slider[0]['label'] if slider else '-'}; step: {'yes' if step else '-'}; {clock}")

@@ -50,21 +50,25 @@ def test_app_in_voila(app, chromium, lessons_copy, voila_home):
     stem = app.removesuffix(".ipynb")
     server = _lab.start_voila(lessons_copy / "apps" / app, voila_home,
                               _lab.ARTIFACTS / f"voila-{stem}.log")
+    failures = []                  # both themes are checked (and screenshot) before failing
     try:
         for theme in ("light", "dark"):
             context = chromium.new_context(viewport=_lab.VIEWPORT)
             context.set_default_timeout(_lab.UI_TIMEOUT_MS)
             page = context.new_page()
             console: list[str] = []
-            page.on("console", lambda m: m.type == "error" and console.append(m.text))
-            page.on("pageerror", lambda exc: console.append(f"pageerror: {exc}"))
+            page.on("console",
+                    lambda m, c=console: m.type == "error" and c.append(_lab.console_text(m)))
+            page.on("pageerror", lambda exc, c=console: c.append(f"pageerror: {exc}"))
             try:
-                _check_app(page, server, stem, theme, console,
-                           lessons_copy / "apps")
+                _check_app(page, server, stem, theme, console, lessons_copy / "apps")
+            except AssertionError as exc:
+                failures.append(str(exc))
             finally:
                 context.close()
     finally:
         server.stop()
+    assert not failures, "\n".join(failures)
 
 
 def _check_app(page, server, stem: str, theme: str, console: list[str],
@@ -97,12 +101,14 @@ def _check_app(page, server, stem: str, theme: str, console: list[str],
     name = f"voila-{stem}-{theme}"
     with _lab.tall_viewport(page):
         assert _lab.wait_figures_drawn(page, expected) == [], f"{where}: charts blank"
-        seen = _render.summary(_render.inspect_page(page), app_dir, app_dir.parent,
-                               app_dir / f"{stem}.ipynb")
+        looked = _render.inspect_page(page)
+        seen = _render.summary(looked, app_dir, app_dir.parent, app_dir / f"{stem}.ipynb")
         page.screenshot(path=str(_lab.ARTIFACTS / f"{name}.png"), full_page=True)
         seen[f"contrast < {_lab.MIN_CONTRAST}:1"] = _lab.contrast_report(page, name)
     seen["console"] = list(console)
-    print(f"\n{where}: " + "; ".join(f"{k}: {len(v)}" for k, v in seen.items()))
+    print(f"\n{where}: looked at {_render.counts(looked)}; problems: "
+          + "; ".join(f"{k} {len(v)}" for k, v in seen.items()))
+    assert looked["counts"]["figures"] > 0, f"{where}: no figure inspected"
     assert not any(seen.values()), _render.format_problems(where, seen)
     print(f"\n{where}: {expected} figure(s); slider {info['label']!r}; "
           f"step: {'yes' if step else '-'}")
