@@ -66,3 +66,22 @@ def test_bad_input_is_a_message_and_keeps_the_table():
     assert "book must be the book passed to liquidate" in t.problem
     t.result = liquidate(ACCT, ETH, close_factor=0.5)
     assert t.problem == "" and t.rows[0]["close_fraction"] == 0.5
+
+
+def test_penalty_split_and_who_is_deleveraged():
+    from widgets.engine import LiquidationRules
+    res = liquidate(ACCT, ETH, rules=LiquidationRules.aave())
+    # Aave: repay 8,500, bonus 5 % = 425, of which 10 % (42.50) to the protocol's fund
+    assert float(res.liquidator_bonus.sum()) == pytest.approx(382.5)
+    t = LiquidationTable(res, book=ACCT)
+    assert "Penalties $425: $382 to liquidators, $42 to the fund" in t._table.value
+    abc = Market(["ABC"], [1.0], asset_weight=1.0, liability_weight=1.0,
+                 maintenance_margin=0.03, initial_margin=0.05, liquidation_penalty=0.015)
+    book = Book.from_accounts([Account([0.0], perps=[500.0], entry_prices=[1.0], cash=100.0),
+                               Account([0.0], perps=[-500.0], entry_prices=[1.0], cash=100.0)])
+    res = liquidate(book, abc, prices=[2.0])
+    t = LiquidationTable(res, book=book, names=["A long", "B short"])
+    assert [r["name"] for r in t.rows] == ["B short"]
+    assert res.socialized_by_account[0] == pytest.approx(400.0)
+    assert "socialized $400 (A long gives up $400)" in t._table.value
+    assert "closed 500 ABC perp short" in t.rows[0]["closed"]
