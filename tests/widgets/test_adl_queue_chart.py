@@ -60,3 +60,14 @@ def test_empty_queue_and_default():
     assert chart.order == [] and "queue is empty" in chart.summary
     default = AdlQueueChart()
     assert default.order[0] == "0.3x hedge, short early" and default.problem == ""
+
+
+def test_save_restore_round_trip(chart):
+    import json
+    chart.quantity = 2.2
+    saved = json.loads(json.dumps(chart.get_state_dict()))
+    other = AdlQueueChart(SHORTS, X, asset="X", names=NAMES)
+    assert other.set_state_dict(saved)
+    assert (other.closed_units, other.summary) == (chart.closed_units, chart.summary)
+    assert not other.set_state_dict({**saved, "bankruptcy_price": 0.0})
+    assert other.bankruptcy_price == 103.0 and other.problem

@@ -97,3 +97,14 @@ def test_debt_basis_rules_move_the_frontier():
                             rules=LiquidationRules.fraction(0.5, penalty_basis="debt"))
     np.testing.assert_allclose(chart.ltv[0], path.ltv[:len(chart.ltv[0]), 0])
     assert chart.rising == [False, True]
+
+
+def test_save_restore_round_trip(chart):
+    import json
+    chart.close_factor, chart.calls = 0.3, 6
+    saved = json.loads(json.dumps(chart.get_state_dict()))
+    other = SpiralChart(PAIR, ETH, names=["A", "B"])
+    assert other.set_state_dict(saved)
+    assert (other.ltv, other.summary) == (chart.ltv, chart.summary)
+    assert not other.set_state_dict({**saved, "calls": 0})
+    assert other.calls == 6 and other.problem
