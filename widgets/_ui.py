@@ -133,10 +133,15 @@ def figure(title: str, x_scale, y_scale, marks, x_label: str = "", y_label: str 
     """A figure with fixed scales (so axes never jump) and no animation while dragging."""
     # label_offset keeps axis titles clear of the tick labels (they overlapped at bqplot's
     # default offset with money ticks like "$1.5M").
+    # About one y tick per 40 px of plot height: bqplot's default of ~10 ticks overlaps its
+    # own labels in a 220 px figure ("$100" on "$200").
+    plot_px = float(str(height).removesuffix("px")) - 90 if str(height).endswith("px") else 200
     axes = [Axis(scale=x_scale, label=x_label, tick_format=x_format or None,
                  label_offset="35px"),
             Axis(scale=y_scale, side="left", label=y_label, tick_format=y_format or None,
-                 label_offset="58px")]
+                 label_offset="58px",
+                 num_ticks=None if isinstance(y_scale, OrdinalScale) else
+                 max(3, int(plot_px // 40)))]
     return Figure(
         title=title, marks=marks, axes=axes, animation_duration=0,
         fig_margin={"top": 40, "bottom": 50, "left": 80, "right": 20},

@@ -336,3 +336,14 @@ def test_health_axis_stays_still_during_a_drag_and_refits_when_the_data_leave_it
     lab._panel._crisis.click()                           # far outside: refitted to hold it
     assert (scale.min, scale.max) not in domains
     assert_bars_inside_their_axis(lab)
+
+
+def test_y_ticks_are_few_enough_not_to_overlap():
+    # Browser tier found "$100" over "$200" in the 220 px money figures (d3's ~10 ticks).
+    from bqplot import LinearScale
+    lab = PoolingLab()
+    for fig in lab.children[3].children + lab.children[2].children:
+        y_axis = fig.axes[1]
+        assert isinstance(y_axis.scale, LinearScale)
+        plot_px = float(fig.layout.height.removesuffix("px")) - 90
+        assert y_axis.num_ticks is not None and plot_px / y_axis.num_ticks >= 35
