@@ -1,7 +1,7 @@
 """Lesson 01 · Margin pooling: the self-checks (asked by ``ask(...)`` cells in the notebook)."""
 from widgets.engine import capital_required, compare_pooling, isolated_twin, margin_report
 
-from ._fmt import usd
+from ._fmt import scalar, usd
 from .questions import register
 
 question = register("01")
@@ -89,6 +89,8 @@ CLOSER, FURTHER, SAME = ("Closer: liquidated at a lower ETH price", "Further: a 
 def strk_liquidation_price(with_strk, short_alone, dydx, grid, zero_crossing):
     """How adding a STRK long moves the ETH short's liquidation price in one cross pool."""
     lp = lambda acct: float(zero_crossing(margin_report(acct, dydx, grid).health))
+    strk_mm = usd(scalar(margin_report(with_strk, dydx).maintenance_requirement
+                         - margin_report(short_alone, dydx).maintenance_requirement))
     return dict(
         question="Add the long 1,000 STRK (its price never moves) to the cross account with the "
                  "1.5 ETH short. The ETH liquidation price moves...",
@@ -96,10 +98,10 @@ def strk_liquidation_price(with_strk, short_alone, dydx, grid, zero_crossing):
         choices=[CLOSER, FURTHER, SAME],
         feedback={FURTHER: "A new position adds requirement, not collateral: its margin comes "
                            "out of the same $1,000.",
-                  SAME: "STRK's PnL stays 0, but its maintenance margin ($175) still uses up "
-                        "part of the pool."},
+                  SAME: f"STRK's PnL stays 0, but its maintenance margin ({strk_mm}) still "
+                        "uses up part of the pool."},
         explanation=lambda: (
-            "The STRK long needs 10 % x $1,750 = $175 of maintenance margin from the same pool, "
-            f"so the ETH short has $175 less room: {usd(lp(with_strk), 2)} instead of "
+            f"The STRK long needs 10 % x $1,750 = {strk_mm} of maintenance margin from the same "
+            f"pool, so the ETH short has {strk_mm} less room: {usd(lp(with_strk), 2)} instead of "
             f"{usd(lp(short_alone), 2)}."),
         expected=CLOSER)

@@ -70,8 +70,8 @@ def adl_first(names, adl_rank, leverage, pnl_pct):
         feedback={
             names[2]: "Leverage is multiplied by PnL %, and this short has made only $1 on $101 "
                       "(1 %): a small rank.",
-            names[1]: "Its 2× leverage and 4.8 % profit give 0.095; look at the hedge's profit: "
-                      "$80 on $180."},
+            names[1]: f"Its 2× leverage and {100 * float(pnl_pct[1]):.1f} % profit give "
+                      f"{float(adl_rank[1]):.3f}; look at the hedge's profit: $80 on $180."},
         explanation=explanation,
         expected="0.3x hedge, short since $180")
 
