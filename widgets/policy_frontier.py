@@ -178,6 +178,11 @@ class PolicyFrontier(_ui.Component):
         texts = [_short(n) for n in names]
         fi = np.flatnonzero(front)
         fi = fi[np.argsort(eff[fi], kind="stable")]
+        # Round ticks on the fitted domains (bqplot's num_ticks would split them unevenly).
+        for axis, (lo, hi) in zip(self._fig.axes, (x_dom, y_dom)):
+            step = _ui.nice_step(hi - lo, 6)
+            axis.tick_values = np.arange(np.ceil(lo / step - 1e-9),
+                                         np.floor(hi / step + 1e-9) + 1) * step
         with self._x.hold_sync():
             self._x.min, self._x.max = x_dom
         with self._y.hold_sync():

@@ -93,3 +93,15 @@ def test_new_shock_rescores_every_policy(frontier):
     frontier.shock = {"BTC": -1.5}
     assert "shock[BTC]" in frontier.problem and frontier.shock["BTC"] == -0.3
     assert {p["name"]: p["bad_debt"] for p in frontier.points} == after
+
+
+def test_ticks_are_round_and_cover_the_domain(frontier):
+    x_ticks = np.array(frontier._fig.axes[0].tick_values, float)
+    y_ticks = np.array(frontier._fig.axes[1].tick_values, float)
+    for ticks, lo, hi in ((x_ticks, frontier._x.min, frontier._x.max),
+                          (y_ticks, frontier._y.min, frontier._y.max)):
+        step = np.diff(ticks)
+        assert len(ticks) >= 3 and np.allclose(step, step[0])
+        assert ticks[0] >= lo - 1e-9 and ticks[-1] <= hi + 1e-9
+        mantissa = step[0] / 10 ** np.floor(np.log10(step[0]))
+        assert any(np.isclose(mantissa, m) for m in (1, 2, 2.5, 5))
