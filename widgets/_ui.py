@@ -294,7 +294,12 @@ def depth_slider(value: float = 30.0) -> W.SelectionSlider:
 
 
 def fixed_scale(lo: float, hi: float) -> LinearScale:
-    return LinearScale(min=float(lo), max=float(hi))
+    """A linear scale showing exactly ``[lo, hi]``.
+
+    ``allow_padding=False``: otherwise bqplot widens the domain in the browser for marks with
+    text or markers (the kernel's round 0..$30k became -$1.2k..$36k with ticks at $11k, $24k).
+    """
+    return LinearScale(min=float(lo), max=float(hi), allow_padding=False)
 
 
 def ordinal_scale(domain) -> OrdinalScale:

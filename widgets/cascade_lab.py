@@ -42,7 +42,7 @@ def _charts(market: Market, n_accounts: int) -> dict:
                for i, v in enumerate(volatile_shock(market, 1.0).values())]
     one = np.zeros(1)
     y_price, y_liq = _ui.fixed_scale(-0.1, 0.0), _ui.fixed_scale(0, 10)
-    y_money = LogScale(min=1e3, max=1e6)
+    y_money = LogScale(min=1e3, max=1e6, allow_padding=False)
     money_colours = [_ui.SAFE, _ui.DANGER, _ui.PALETTE["purple"]]
     money_names = ["insurance fund", "bad debt so far", "socialized so far"]
     c = {"price_lines": Lines(x=one, y=np.zeros((market.n_assets, 1)), colors=colours,

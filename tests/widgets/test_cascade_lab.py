@@ -271,3 +271,11 @@ def test_depth_control_shows_exactly_30x_and_is_wide(lab, monkeypatch):
     assert 10 ** 1.5 not in [v for _, v in depth.options]     # back on the round grid
     depth.set_state({"index": [v for _, v in depth.options].index(30.0)})
     assert lab.depth == 30.0                       # and back to exactly 30
+
+
+def test_scales_show_exactly_their_domain(lab):
+    # bqplot pads a scale for marks with markers or text unless told not to: the browser drew
+    # axes that were neither the kernel's domain nor round numbers.
+    for fig in lab._figures:
+        for axis in fig.axes:
+            assert axis.scale.allow_padding is False

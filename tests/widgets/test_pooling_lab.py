@@ -344,6 +344,6 @@ def test_y_ticks_are_few_enough_not_to_overlap():
     lab = PoolingLab()
     for fig in lab.children[3].children + lab.children[2].children:
         y_axis = fig.axes[1]
-        assert isinstance(y_axis.scale, LinearScale)
+        assert isinstance(y_axis.scale, LinearScale) and y_axis.scale.allow_padding is False
         plot_px = float(fig.layout.height.removesuffix("px")) - 90
         assert y_axis.num_ticks is not None and plot_px / y_axis.num_ticks >= 35
