@@ -321,6 +321,9 @@ class CascadeLab(_ui.Component):
         lo, hi = log_domain(self._money)
         with sc["y_money"].hold_sync():
             sc["y_money"].min, sc["y_money"].max = lo, hi
+        decades = np.log10(hi / lo)                   # a tick per power of ten (at most ~6)
+        every = max(1, int(np.ceil(decades / 6)))
+        self._figures[2].axes[1].tick_values = lo * 10.0 ** np.arange(0, decades + 0.5, every)
 
     def _sync_controls(self) -> None:
         with self._quiet():

@@ -279,3 +279,12 @@ def test_scales_show_exactly_their_domain(lab):
     for fig in lab._figures:
         for axis in fig.axes:
             assert axis.scale.allow_padding is False
+
+
+def test_log_axis_ticks_are_powers_of_ten(lab):
+    for fund in (0.0, 5e6):
+        lab.insurance_fund = fund
+        ticks = np.asarray(lab._figures[2].axes[1].tick_values, dtype=float)
+        scale = lab._money_lines.scales["y"]
+        assert ticks[0] == scale.min and ticks[-1] <= scale.max and 2 <= len(ticks) <= 7
+        np.testing.assert_allclose(np.log10(ticks), np.round(np.log10(ticks)))
