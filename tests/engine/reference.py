@@ -526,8 +526,8 @@ def impact_price(model, shocked, cumulative_sold, reference_price, depth, volati
     engine's ``cascade.IMPACT_SCALE`` (read as configuration).
     """
     if scale is None:
-        from widgets.engine import cascade as _cascade_module
-        scale = _cascade_module.IMPACT_SCALE
+        import importlib
+        scale = importlib.import_module("widgets.engine.cascade").IMPACT_SCALE
     x = cumulative_sold * reference_price / depth      # share of depth, at reference prices
     if model == "linear":
         factor = 1.0 - x
