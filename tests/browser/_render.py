@@ -92,6 +92,11 @@ JS_RENDER = r"""
       const text = markdownText(md), m = text.match(RAW_TEX);
       if (m) out.push(`raw TeX "${m[0]}" in markdown: ...${short(text.slice(Math.max(m.index - 40, 0), m.index + 30), 80)}...`);
     }
+    // maths typeset anywhere else (widget HTMLMath, labels): MathJax errors count too
+    for (const e of root.querySelectorAll('mjx-merror, .MathJax_Error'))
+      if (!mds.some((md) => md.contains(e)))
+        out.push(`MathJax error "${short(e.getAttribute('data-mjx-error') || e.textContent, 80)}"` +
+                 ` in "${short((e.closest('.jupyter-widgets, .jp-OutputArea-output') || e).textContent, 40)}"`);
     return out;
   };
 
