@@ -145,7 +145,8 @@ class CorrelationLab(_ui.Component):
             y_label="share of scenarios", x_format="$.2~s", y_format=".0%")
         modes, p_scale = _ui.ordinal_scale(["Cross", "Isolated"]), _ui.fixed_scale(0, 1)
         self._p_scale = p_scale
-        self._prob = Bars(x=["Cross", "Isolated"], y=[0.0, 0.0], color_mode="element",
+        # colour per bar: bqplot's "group" mode (auto for 1-D y); "element" painted both blue
+        self._prob = Bars(x=["Cross", "Isolated"], y=[0.0, 0.0], color_mode="group",
                           colors=[_ui.CROSS, _ui.ISOLATED], scales={"x": modes, "y": p_scale})
         # the figures above the bars (bqplot's own bar labels drop small values onto the axis)
         self._prob_label = Label(x=["Cross", "Isolated"], y=[0.0, 0.0], text=["", ""],

@@ -251,3 +251,11 @@ def test_default_book_axes_fit_and_stay_still_for_small_moves():
     assert (lab._x.min, lab._x.max, lab._y.min, lab._y.max) == dom
     lab.level = 1.0
     assert_fitted(lab)
+
+
+def test_probability_bars_are_blue_and_orange():
+    # bqplot colours a 1-D Bars mark per bar only in "group" (or auto) mode; "element" mode
+    # gave both bars the first colour in the browser.
+    lab = CorrelationLab(n_scenarios=1_000)
+    assert lab._prob.color_mode in ("group", "auto") and np.ndim(lab._prob.y) == 1
+    assert lab._prob.colors == ["#0072B2", "#E69F00"]
