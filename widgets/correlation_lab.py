@@ -309,7 +309,8 @@ class CorrelationLab(_ui.Component):
                                 (self._p_scale, p_dom, self._prob_fig)):
             if (scale.min, scale.max) != dom:
                 scale.min, scale.max = dom
-                fig.axes[1].tick_format = ".1%" if dom[1] < 0.05 else ".0%"
+                # "2.5%", "5%": whole percents lost the 2.5 % steps ("3%")
+                fig.axes[1].tick_format = ".1~%"
         top = y_dom[1]
         line = [-float(buffer)] * 2
         if list(self._line.x) != line or list(self._line.y) != [0.0, top]:
