@@ -16,6 +16,7 @@ from .engine import (Account, Book, MarginInputError, Market, correlated_returns
 SCENARIOS = (1_000, 10_000, 50_000)
 HORIZON = (0.25, 5.0)            # days
 N_BINS = 80
+X_INSET = 0.04                   # share of the P&L range left empty at each end of its axis
 BAR_ROOM = 0.8                   # bars reach at most this share of the plot; the label row above
 MAX_SEED = 2**31 - 1
 
@@ -252,7 +253,7 @@ class CorrelationLab(_ui.Component):
         new_book = book is not self._book
         # axes fitted to the data (and the liquidation line), kept while the data stay inside
         x_dom = _ui.nice_domain([pnl.min(), pnl.max(), -book[2]],
-                                None if new_book else (self._x.min, self._x.max),
+                                None if new_book else self._x_dom,
                                 pad=0.04, ticks=8, shrink=0.45)
         edges = np.linspace(*x_dom, N_BINS + 1)
         share = np.histogram(pnl, edges)[0] / pnl.size
@@ -302,8 +303,12 @@ class CorrelationLab(_ui.Component):
 
         The line's label goes on the side of the line with more room, in a row above the bars.
         """
-        if (self._x.min, self._x.max) != x_dom:
-            self._x.min, self._x.max = x_dom
+        if getattr(self, "_x_dom", None) != x_dom:
+            self._x_dom = x_dom
+            # the axis runs a little past the bins so its end ticks ("-$30k") sit inside,
+            # clear of the y axis' "0%" in the corner
+            inset = X_INSET * (x_dom[1] - x_dom[0])
+            self._x.min, self._x.max = x_dom[0] - inset, x_dom[1] + inset
             self._hist.x = (edges[:-1] + edges[1:]) / 2
         for scale, dom, fig in ((self._y, y_dom, self._hist_fig),
                                 (self._p_scale, p_dom, self._prob_fig)):

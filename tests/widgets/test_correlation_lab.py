@@ -213,6 +213,9 @@ def assert_fitted(lab):
     assert share.max() <= 0.8 * y.max + 1e-12                      # not into the title
     assert share.max() >= 0.25 * y.max                              # and not a sliver
     assert x.min <= centres.min() and centres.max() <= x.max
+    lo, hi = lab._x_dom                                             # bins span the nice range
+    inset = (lo - x.min) / (x.max - x.min)
+    assert 0.03 <= inset <= 0.05 and np.isclose((x.max - hi) / (x.max - x.min), inset)
     assert x.min <= lab._line.x[0] <= x.max
     # the x axis hugs the data (+-$8k data were drawn on +-$55k)
     q = lab.pnl_quantiles
