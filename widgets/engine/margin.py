@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import ctypes
 import sys
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -349,19 +350,41 @@ def bucket_cells(perps, isolated_margin, entry_prices, cells, market: Market, P:
     return equity, market.requirement_cells(np.abs(q) * Pc, col, "maintenance"), col
 
 
+# Price-independent layout of each book's open isolated buckets, computed once per Book (books
+# are immutable: frozen fields, read-only arrays) and dropped with the book.
+_BUCKET_LAYOUT = weakref.WeakKeyDictionary()
+
+
+def _bucket_layout(book: Book):
+    """``(row, col, q, margin, entry, held)`` of the open isolated buckets of ``book``.
+
+    ``row`` indexes ``book._iso_rows``, ``col`` the asset (row-major order); ``held`` is the
+    isolated margin of every isolated row summed over all its buckets (open or not).
+    """
+    got = _BUCKET_LAYOUT.get(book)
+    if got is None:
+        n = book.n_assets
+        iso = book._iso_rows
+        k = np.flatnonzero(book.perps.take(iso, axis=0).ravel() != 0)
+        row, col = k // n, k % n
+        cells = iso[row] * n + col
+        got = (row, col, book.perps.ravel()[cells], book.isolated_margin.ravel()[cells],
+               book.entry_prices.ravel()[cells], book.isolated_margin.take(iso, axis=0).sum(1))
+        _BUCKET_LAYOUT[book] = got
+    return got
+
+
 def _open_buckets(book: Book, market: Market, P: np.ndarray):
     """Equity and requirement of every open isolated bucket, one column per bucket.
 
     Returns ``(equity, requirement, row, col)``: arrays of shape (S, n_open) and the bucket's
-    row among ``book._iso_rows`` and asset column (row-major order).
+    row among ``book._iso_rows`` and asset column (row-major order). Same arithmetic as
+    :func:`bucket_cells`, on the cached layout.
     """
-    n = book.n_assets
-    iso = book._iso_rows
-    k = np.flatnonzero(book.perps.take(iso, axis=0).ravel() != 0)
-    row = k // n
-    equity, requirement, col = bucket_cells(book.perps, book.isolated_margin,
-                                            book.entry_prices, iso[row] * n + k % n, market, P)
-    return equity, requirement, row, col
+    row, col, q, margin, entry, _ = _bucket_layout(book)
+    Pc = P[..., col]
+    equity = margin + q * (Pc - entry)
+    return equity, market.requirement_cells(np.abs(q) * Pc, col, "maintenance"), row, col
 
 
 def _per_row(*reductions, rows: np.ndarray, n_rows: int):
@@ -448,11 +471,14 @@ def margin_report(account_or_book, market: Market, prices=None) -> MarginReport:
     if iso.size:
         # Only the open buckets (isolated rows with a perp) are evaluated, one entry per cell.
         b_eq, b_req, b_row, b_col = _open_buckets(book, market, P2)
-        # Buckets with no perp still hold their margin as account value. The sum runs over dense
-        # (S, n_iso, n) rows as it always has, so it rounds the same; equity is a fresh array.
-        held = np.repeat(book.isolated_margin.take(iso, axis=0)[None], P2.shape[0], axis=0)
-        held.reshape(P2.shape[0], -1)[:, b_row * book.n_assets + b_col] = b_eq
-        equity[:, iso] += held.sum(-1)
+        _, _, b_q, _, b_entry, held = _bucket_layout(book)
+        # Every bucket's margin is account value (open or not); open ones add their uPnL.
+        upnl = b_q * (P2[:, b_col] - b_entry)
+        if P2.shape[0] == 1:
+            add = np.bincount(b_row, weights=upnl[0], minlength=iso.size)[None]
+        else:
+            add = _per_row((np.add, 0.0, upnl), rows=b_row, n_rows=iso.size)[0]
+        equity[:, iso] += held + add
         # The account-level numbers of an isolated account are those of its weakest part;
         # a bucket-less row reduces to (inf, inf, 0), which leaves its pool's numbers as they are.
         hf_b, mr_b = _ratios(b_eq, b_req)
