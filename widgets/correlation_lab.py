@@ -309,6 +309,8 @@ class CorrelationLab(_ui.Component):
             # clear of the y axis' "0%" in the corner
             inset = X_INSET * (x_dom[1] - x_dom[0])
             self._x.min, self._x.max = x_dom[0] - inset, x_dom[1] + inset
+            step = _ui.nice_step(x_dom[1] - x_dom[0], 8)     # ticks on the bins' round range
+            self._hist_fig.axes[0].tick_values = np.arange(x_dom[0], x_dom[1] + step / 2, step)
             self._hist.x = (edges[:-1] + edges[1:]) / 2
         for scale, dom, fig in ((self._y, y_dom, self._hist_fig),
                                 (self._p_scale, p_dom, self._prob_fig)):

@@ -216,6 +216,8 @@ def assert_fitted(lab):
     lo, hi = lab._x_dom                                             # bins span the nice range
     inset = (lo - x.min) / (x.max - x.min)
     assert 0.03 <= inset <= 0.05 and np.isclose((x.max - hi) / (x.max - x.min), inset)
+    ticks = np.asarray(lab._hist_fig.axes[0].tick_values, dtype=float)
+    assert ticks[0] >= lo and ticks[-1] <= hi + 1e-9 and 3 <= len(ticks) <= 12   # inside
     assert x.min <= lab._line.x[0] <= x.max
     # the x axis hugs the data (+-$8k data were drawn on +-$55k)
     q = lab.pnl_quantiles
