@@ -627,6 +627,22 @@ class LabPage:
             arg=relpath, timeout=UI_TIMEOUT_MS, polling=100)
         self.wait_kernel_idle()
 
+    def open_markdown(self, relpath: str) -> None:
+        """Open a Markdown file in JupyterLab's rendered preview (not the editor)."""
+        url = f"{self.server.url}/lab?reset&token={self.server.token}"
+        self.page.goto(url, wait_until="domcontentloaded", timeout=UI_TIMEOUT_MS)
+        self.page.wait_for_function("() => !!(window.jupyterapp && window.jupyterapp.shell && "
+                                    "window.jupyterapp.commands.hasCommand('markdownviewer:open'))",
+                                    timeout=UI_TIMEOUT_MS, polling=100)
+        # after the workspace is restored (?reset), or the restorer may close what we opened
+        self.page.evaluate("() => window.jupyterapp.restored.then(() => true)")
+        self.command("markdownviewer:open", {"path": relpath})
+        self.page.wait_for_function(
+            """(path) => { const w = window.jupyterapp.shell.currentWidget;
+                return !!(w && w.context && w.context.path === path &&
+                          w.node.querySelector('.jp-RenderedMarkdown h1, .jp-RenderedMarkdown h2')); }""",
+            arg=relpath, timeout=UI_TIMEOUT_MS, polling=100)
+
     def wait_kernel_idle(self, timeout_ms: int = KERNEL_TIMEOUT_MS) -> None:
         self.page.wait_for_function(
             """() => { const w = window.jupyterapp.shell.currentWidget;

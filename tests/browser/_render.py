@@ -268,6 +268,9 @@ JS_RENDER = r"""
       return merged;
     },
     page: async (timeoutMs) => { await settled(document.body, timeoutMs); return inspect(document.body); },
+    // JupyterLab's current main-area widget (e.g. a Markdown preview)
+    current: async (timeoutMs) => { const n = window.jupyterapp.shell.currentWidget.node;
+                                    await settled(n, timeoutMs); return inspect(n); },
   };
 })();
 """ % {"tol": OVERLAP_TOLERANCE_PX}
@@ -283,6 +286,12 @@ def inspect_page(page, timeout_ms: int = MATH_TIMEOUT_MS) -> dict:
     """The whole page (Voilà): call it with a viewport tall enough to show the app."""
     page.evaluate(JS_RENDER)
     return page.evaluate("(t) => __cmlRender.page(t)", timeout_ms)
+
+
+def inspect_current(page, timeout_ms: int = MATH_TIMEOUT_MS) -> dict:
+    """JupyterLab's current main-area widget (a Markdown preview, for instance)."""
+    page.evaluate(JS_RENDER)
+    return page.evaluate("(t) => __cmlRender.current(t)", timeout_ms)
 
 
 def link_problems(found: list[dict], base: Path, served_root: Path, origin: str = "") -> list[str]:

@@ -132,6 +132,24 @@ def test_lesson_runs_and_renders(notebook, lab, lessons_copy):
           f"{slider[0]['label'] if slider else '-'}; step: {'yes' if step else '-'}; {clock}")
 
 
+MARKDOWN_PAGES = sorted(p.name for p in _lab.LESSONS.glob("*.md"))
+
+
+@pytest.mark.parametrize("name", MARKDOWN_PAGES)
+def test_markdown_page_renders(name, lab, lessons_copy):
+    """The glossary and the instructor guide as JupyterLab's Markdown preview shows them: no
+    MathJax error or raw TeX, every relative link resolves, no console error."""
+    lab.open_markdown(name)
+    looked = _render.inspect_current(lab.page)
+    seen = _render.summary(looked, lessons_copy, lessons_copy, lessons_copy / name,
+                           origin=lab.server.url)
+    seen["console"] = lab.console_problems()
+    print(f"\n{name}: looked at {_render.counts(looked)}; problems: "
+          + "; ".join(f"{k} {len(v)}" for k, v in seen.items()))
+    assert looked["counts"]["markdown"] > 0 and looked["counts"]["links"] > 0, looked["counts"]
+    assert not any(seen.values()), _render.format_problems(name, seen)
+
+
 FAULTS = "98_known_faults.ipynb"
 FAULT_CELLS = [
     # lesson 05 and 03 as they were (\\\\$ escapes taken for maths delimiters), a TeX error
