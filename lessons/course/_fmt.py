@@ -10,14 +10,14 @@ def scalar(x) -> float:
 
 
 def usd(x, decimals: int = 0) -> str:
-    """``$9,000`` / ``-$6,667`` / ``$3,380.95``."""
-    x = scalar(x)
-    return f"{'-' if x < 0 else ''}${abs(x):,.{decimals}f}"
+    """``9,000 USD`` / ``-6,667 USD`` / ``3,380.95 USD`` (the lessons' currency convention:
+    the unit after the amount, no ``$``, which markdown would typeset as maths)."""
+    return f"{scalar(x):,.{decimals}f} USD"
 
 
 def musd(x, decimals: int = 1) -> str:
-    """``$1.8 M`` for an amount in dollars."""
-    return f"{'-' if scalar(x) < 0 else ''}${abs(scalar(x)) / 1e6:,.{decimals}f} M"
+    """``1.8 M USD`` for an amount in dollars."""
+    return f"{scalar(x) / 1e6:,.{decimals}f} M USD"
 
 
 def num(x, decimals: int = 2) -> str:

@@ -15,11 +15,11 @@ def hf_after_fall(account, market):
 
     def explanation():
         r = after()
-        return (f"10 ETH x $3,000 x 0.9 = {usd(r.weighted_collateral)} of weighted collateral; "
+        return (f"10 ETH x 3,000 USD x 0.9 = {usd(r.weighted_collateral)} of weighted collateral; "
                 f"{num(r.weighted_collateral, 0)} / {num(r.weighted_liabilities, 0)} = "
                 f"{num(r.health_factor)}. Still safe: above 1.")
     return dict(
-        question="ETH falls 25 %, from $4,000 to $3,000; the debt stays 17,000 USDC. "
+        question="ETH falls 25 %, from 4,000 USD to 3,000 USD; the debt stays 17,000 USDC. "
                  "What is the account's health factor now?",
         answer=lambda: after().health_factor,
         nudge="the health factor divides weighted collateral by weighted debt. Which of the "
@@ -31,14 +31,14 @@ def hf_after_fall(account, market):
 
 
 SAFE = "Safe: above 100 % means more collateral than needed, like a health factor above 1"
-LIQUIDATABLE = "Liquidatable: 100 % or more is past Binance's line"
+LIQUIDATABLE = "Liquidatable: 100 % or more is past the liquidation line"
 
 
 @question
 def margin_ratio_reading(crash):
     """What a margin ratio of about 105 % means (Binance's side of the line)."""
     def explanation():
-        return (f"Weighted collateral 10 x $1,800 x 0.9 = {usd(crash.weighted_collateral)} < "
+        return (f"Weighted collateral 10 x 1,800 USD x 0.9 = {usd(crash.weighted_collateral)} < "
                 f"{usd(crash.weighted_liabilities)} of debt. Margin ratio "
                 f"{num(crash.weighted_liabilities, 0)} / {num(crash.weighted_collateral, 0)} = "
                 f"{pct(crash.margin_ratio)}; health factor {num(crash.weighted_collateral, 0)} / "

@@ -1,7 +1,7 @@
 """Lesson 01 · Margin pooling: the self-checks (asked by ``ask(...)`` cells in the notebook)."""
 from widgets.engine import capital_required, compare_pooling, isolated_twin, margin_report
 
-from ._fmt import scalar, usd
+from ._fmt import num, scalar, usd
 from .questions import register
 
 question = register("01")
@@ -25,19 +25,20 @@ def sol_rally_outcome(account, market):
 
     def explanation():
         r = rally()
-        return (f"Isolated SOL bucket: its posted margin minus the $15,000 loss leaves it below "
+        return (f"Isolated SOL bucket: its posted margin minus the 15,000 USD loss leaves it below "
                 f"its maintenance margin: liquidated, and what was posted to it is lost "
                 f"({usd(r.equity_start[1] - r.equity_after[1])}). Cross: the whole "
                 f"{usd(r.equity_start[0])} backs the short and the account stays safe.")
     return dict(
-        question="SOL rallies 15 %, from $200 to $230; BTC and ETH do not move. The short loses "
-                 "500 x $30 = $15,000. Which account is liquidated?",
+        question="SOL rallies 15 %, from 200 USD to 230 USD; BTC and ETH do not move. The "
+                 "short loses 500 x 30 USD = 15,000 USD. Which account is liquidated?",
         answer=lambda: OUTCOMES[tuple(bool(x) for x in rally().liquidatable)],
         choices=list(OUTCOMES.values()),
-        feedback={NEITHER: f"The SOL bucket holds only {posted}, less than the $15,000 loss.",
-                  CROSS: f"The cross pool has $30,000 behind the short: 30,000 - 15,000 - "
-                         f"{mm[1:]} of maintenance = {health} > 0.",
-                  BOTH: f"The cross pool absorbs the loss: $30,000 - $15,000 leaves more than "
+        feedback={NEITHER: f"The SOL bucket holds only {posted}, less than the 15,000 USD loss.",
+                  CROSS: f"The cross pool has 30,000 USD behind the short: 30,000 - 15,000 - "
+                         f"{num(cross.maintenance_requirement, 0)} of maintenance = {health} > 0.",
+                  BOTH: f"The cross pool absorbs the loss: 30,000 USD - 15,000 USD leaves more "
+                        f"than "
                         f"the {mm} maintenance margin."},
         explanation=explanation,
         expected=ISOLATED)
@@ -47,16 +48,17 @@ def sol_rally_outcome(account, market):
 def isolated_crisis_loss(crisis):
     """What the isolated twin loses in the lab's crisis preset."""
     return dict(
-        question="Crisis: BTC -21 %, ETH -28 %, SOL -35 % at once. How much of its $30,000 does "
+        question="Crisis: BTC -21 %, ETH -28 %, SOL -35 % at once. How much of its 30,000 USD does "
                  "the ISOLATED account lose to liquidation?",
         answer=lambda: crisis.loss[1], unit="USD",
         hints={"high": "Look at the SOL bucket: a short gains when SOL falls, so that bucket "
                        "survives and keeps its margin.",
                "low": "A failing bucket loses everything posted to it. Which buckets fail?"},
         explanation=lambda: (
-            "BTC loses 2 x $21,000 = $42,000 and ETH 50 x $1,120 = $56,000: both buckets fail "
+            "BTC loses 2 x 21,000 USD = 42,000 USD and ETH 50 x 1,120 USD = 56,000 USD: both "
+            "buckets fail "
             f"and lose everything posted to them, {usd(crisis.loss[1])} in all. The SOL short "
-            "gains $35,000; its bucket survives, but that gain cannot reach the others."),
+            "gains 35,000 USD; its bucket survives, but that gain cannot reach the others."),
         expected=21_666.67)
 
 
@@ -66,7 +68,7 @@ def capital_after_rally(account, market, sol_prices):
     cap = lambda mode: capital_required(account, market, sol_prices, mode=mode)
     return dict(
         question="Long 2 BTC, long 50 ETH, short 500 SOL at today's prices: cross and isolated "
-                 "both need $18,000. Now SOL alone rallies 15 % (the short loses $15,000). "
+                 "both need 18,000 USD. Now SOL alone rallies 15 % (the short loses 15,000 USD). "
                  "Compared with cross, isolated needs...",
         answer=lambda: "More" if cap("isolated") > cap("cross") + 0.01 else "The same",
         choices=["More", "The same", "Less"],
@@ -76,7 +78,7 @@ def capital_after_rally(account, market, sol_prices):
                           "never needs less than the pool."},
         explanation=lambda: (
             f"Cross needs {usd(cap('cross'))} and isolated {usd(cap('isolated'))}: the initial "
-            "margin plus the $15,000 loss. No position has a gain to share, so the pool has "
+            "margin plus the 15,000 USD loss. No position has a gain to share, so the pool has "
             "nothing extra."),
         expected="The same")
 
@@ -97,11 +99,11 @@ def strk_liquidation_price(with_strk, short_alone, dydx, grid, zero_crossing):
         answer=lambda: CLOSER if lp(with_strk) < lp(short_alone) else FURTHER,
         choices=[CLOSER, FURTHER, SAME],
         feedback={FURTHER: "A new position adds requirement, not collateral: its margin comes "
-                           "out of the same $1,000.",
+                           "out of the same 1,000 USD.",
                   SAME: f"STRK's PnL stays 0, but its maintenance margin ({strk_mm}) still "
                         "uses up part of the pool."},
         explanation=lambda: (
-            f"The STRK long needs 10 % x $1,750 = {strk_mm} of maintenance margin from the same "
+            f"The STRK long needs 10 % x 1,750 USD = {strk_mm} of maintenance margin from the same "
             f"pool, so the ETH short has {strk_mm} less room: {usd(lp(with_strk), 2)} instead of "
             f"{usd(lp(short_alone), 2)}."),
         expected=CLOSER)

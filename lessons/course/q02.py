@@ -14,16 +14,16 @@ def health_fall(spot, market):
                           - margin_report(spot, market.shocked({"BTC": -0.20})).health)
     weight = lambda: float(market.asset_weight[market.index("BTC")])
     return dict(
-        question="BTC falls 20 % (from $100,000 to $80,000); nothing else moves. By how many "
+        question="BTC falls 20 % (from 100,000 USD to 80,000 USD); nothing else moves. By how many "
                  "dollars does this account's health fall?",
         answer=fall, unit="USD",
-        hints={"high": "$10,000 is the fall in market value. How much of the BTC did the venue "
+        hints={"high": "10,000 USD is the fall in market value. How much of the BTC did the venue "
                        "count in the first place?",
-               "low": "Only the BTC moved; its 0.5 units lost $10,000 of market value."},
+               "low": "Only the BTC moved; its 0.5 units lost 10,000 USD of market value."},
         explanation=lambda: (
             f"The venue counted {weight() * 100:.0f} % of the BTC, so it loses "
             f"{weight() * 100:.0f} % of the "
-            f"fall: 0.5 × $20,000 × {weight():g} = {usd(fall())}. A haircut cushions a price "
+            f"fall: 0.5 × 20,000 USD × {weight():g} = {usd(fall())}. A haircut cushions a price "
             "fall in the same proportion as it reduces borrowing power."),
         expected=9_000.0)
 
@@ -35,12 +35,12 @@ def short_health(short, market):
     return dict(
         question="What is this account's health, in dollars?",
         answer=lambda: r().health, unit="USD",
-        hints={"high": "$10,000 counts the ETH debt at its market value. The venue weights debt "
+        hints={"high": "10,000 USD counts the ETH debt at its market value. The venue weights debt "
                        "by 1.1.",
                "low": "The USDC counts at weight 1 (no haircut on a stablecoin)."},
         explanation=lambda: (
             f"Weighted collateral 50,000 × 1.0 = {usd(r().weighted_collateral)}; weighted debt "
-            f"10 × $4,000 × 1.1 = {usd(r().weighted_liabilities)}; health = "
+            f"10 × 4,000 USD × 1.1 = {usd(r().weighted_liabilities)}; health = "
             f"{num(r().weighted_collateral, 0)} − {num(r().weighted_liabilities, 0)} = "
             f"{usd(r().health)}."),
         expected=6_000.0)
@@ -60,7 +60,7 @@ def mango_state(perp, mango):
     relief = usd(scalar(margin_report(perp, mango).maintenance_requirement
                         - at().maintenance_requirement))
     return dict(
-        question="The BTC mark falls 6 %, to $9,400. What is the account's state?",
+        question="The BTC mark falls 6 %, to 9,400 USD. What is the account's state?",
         choices=[MANGO_SAFE, MANGO_LIQ, MANGO_IM],
         answer=lambda: MANGO_LIQ if bool(scalar(at().liquidatable)) else MANGO_SAFE,
         feedback={
@@ -71,8 +71,8 @@ def mango_state(perp, mango):
                       "Liquidation happens at the maintenance requirement, and this account "
                       "opened with only 5 % of notional above it."},
         explanation=lambda: (
-            f"Health at $9,400 = 10,000 + 10 × 9,400 × 0.95 − 100,000 = {usd(at().health)}. "
-            "The liquidation price solves 9.5 × P = 90,000: P = $9,473.68, a 5.3 % fall."),
+            f"Health at 9,400 USD = 10,000 + 10 × 9,400 × 0.95 − 100,000 = {usd(at().health)}. "
+            "The liquidation price solves 9.5 × P = 90,000: P = 9,473.68 USD, a 5.3 % fall."),
         expected=MANGO_LIQ)
 
 
@@ -81,7 +81,7 @@ def ratio_to_health_factor(long, binance):
     """Binance's margin ratio and the health factor are reciprocals."""
     r = lambda: margin_report(long, binance, prices=[25_500.0])
     return dict(
-        question="At BTC $25,500 (−49 %) this account's margin ratio is 20.4 %. What is its "
+        question="At BTC 25,500 USD (−49 %) this account's margin ratio is 20.4 %. What is its "
                  "health factor?",
         answer=lambda: r().health_factor,
         hints={"high": "The two ratios are reciprocals of one another.",
@@ -89,6 +89,6 @@ def ratio_to_health_factor(long, binance):
         explanation=lambda: (
             f"Health factor = available / requirement = 1 / margin ratio = 1 / "
             f"{num(r().margin_ratio, 3)} = {num(r().health_factor)}. It sounds very safe, yet "
-            "BTC is only 1.6 % above the liquidation price $25,100.40. Ratios say how much "
+            "BTC is only 1.6 % above the liquidation price 25,100.40 USD. Ratios say how much "
             "bigger one number is than the other, not how far the price can move."),
         expected=4.902)

@@ -23,16 +23,17 @@ def half_close(acct, market):
     def explanation():
         c = call()
         debt = -float(c.book.cash[0])
-        return (f"Sale 5 × $2,000 = $10,000; penalty {usd(c.total_penalty)}; debt 17,000 − "
+        return (f"Sale 5 × 2,000 USD = 10,000 USD; penalty {usd(c.total_penalty)}; "
+                f"debt 17,000 − "
                 f"{num(17_000 - debt, 0)} = {usd(debt)}; health factor = 5 × 2,000 × 0.825 / "
                 f"{num(debt, 0)} = {num(hf())}.")
     return dict(
         question="One call with close_factor=0.5 sells 5 of the 10 ETH, pays 5 % of the sale as "
                  "penalty and repays debt with the rest. What is the health factor afterwards?",
         answer=hf,
-        hints={"high": f"The penalty ({penalty}) is paid out of the sale, so less than $10,000 "
+        hints={"high": f"The penalty ({penalty}) is paid out of the sale, so less than 10,000 USD "
                        "of debt is repaid.",
-               "low": f"The sale repays {repaid} of the $17,000 debt: the remaining debt is "
+               "low": f"The sale repays {repaid} of the 17,000 USD debt: the remaining debt is "
                       f"{usd(debt_left)}."},
         explanation=explanation,
         expected=1.10)
@@ -74,10 +75,10 @@ def gap_socialized(acct, market):
                 f"equity); the fund pays {usd(g.fund_payout)} and is empty; the remaining "
                 f"{usd(g.socialized_loss)} is socialized.")
     return dict(
-        question="ETH gaps to $1,500 with the insurance fund at $1,500. How much loss is "
+        question="ETH gaps to 1,500 USD with the insurance fund at 1,500 USD. How much loss is "
                  "socialized?",
         answer=lambda: gap().socialized_loss, unit="USD", abs_tolerance=1.0,
-        hints={"high": "The fund pays first, and it holds $1,500.",
+        hints={"high": "The fund pays first, and it holds 1,500 USD.",
                "low": f"Bad debt is 17,000 − 15,000 = {shortfall}, and no penalty can be "
                       "collected from an account with negative equity."},
         explanation=explanation,

@@ -30,10 +30,10 @@ def final_price(three, small):
         answer=lambda: float(run().final_prices[0]),
         tolerance=0.001, unit="USD", expected=85.50,
         hints={"high": "Impact is linear in the cumulative units sold, measured from the shocked "
-                       "price $95: after two units, 95 x (1 - 2 x 0.05). Multiplying 90.25 by "
+                       "price 95 USD: after two units, 95 x (1 - 2 x 0.05). Multiplying 90.25 by "
                        "0.95 again (85.74) compounds it. Also check whether B fails after A's "
                        "sale.",
-               "low": "Does C fail? Compare 0.8 x price with C's $60 debt."},
+               "low": "Does C fail? Compare 0.8 x price with C's 60 USD debt."},
         explanation=explanation)
 
 
@@ -47,9 +47,9 @@ def one_percent_sale(market):
         question="At the default depth (30x), how many dollars of SOL must liquidations sell to "
                  "move SOL's price by 1 % under the linear model?",
         answer=lambda: 0.01 * multiple() * sol(), unit="USD", expected=9_000_000,
-        hints={"high": "1 % of depth moves the price 1 %, and SOL's venue depth is $30 M, "
+        hints={"high": "1 % of depth moves the price 1 %, and SOL's venue depth is 30 M USD, "
                        "times 30.",
-               "low": "Did you forget the 30x multiplier? At 1x it would be $300,000."},
+               "low": "Did you forget the 30x multiplier? At 1x it would be 300,000 USD."},
         explanation=lambda: (
             f"Depth at {multiple():g}x: {multiple():g} x {usd(sol())} = "
             f"{usd(multiple() * sol())}. Under the linear model a sale of x % of depth moves "

@@ -18,16 +18,17 @@ def fund_payout(trader_a, abc):
 
     def explanation():
         r = res()
-        return (f"At $0.77 the long has lost 500 × 0.23 = $115 against a $100 deposit: equity "
+        return (f"At 0.77 USD the long has lost 500 × 0.23 = 115 USD against a 100 USD "
+                f"deposit: equity "
                 f"{usd(r.equity_before[0], 2)}. That is the bad debt, and the fund pays it: "
-                f"$1,000 → {usd(r.insurance_fund)}.")
+                f"1,000 USD → {usd(r.insurance_fund)}.")
     return dict(
-        question="A's 500 ABC are sold at $0.77. The insurance fund holds $1,000. How much does "
-                 "the fund pay?",
+        question="A's 500 ABC are sold at 0.77 USD. The insurance fund holds 1,000 USD. How "
+                 "much does the fund pay?",
         answer=lambda: res().fund_payout, unit="USD", abs_tolerance=0.01,
-        hints={"high": "A's own $100 deposit is used first; the fund pays only what is still "
+        hints={"high": "A's own 100 USD deposit is used first; the fund pays only what is still "
                        "missing.",
-               "low": f"$0.77 is below the {bankrupt} bankruptcy price: A's equity is "
+               "low": f"0.77 USD is below the {bankrupt} bankruptcy price: A's equity is "
                       "negative, so there is a shortfall to pay (and no equity left for a "
                       "penalty)."},
         explanation=explanation,
@@ -40,15 +41,15 @@ def adl_keeps(trader_a, abc, bankruptcy):
     kept = lambda: scalar(margin_report(trader_a, abc, prices=[bankruptcy]).perp_pnl)
     paper = lambda: scalar(margin_report(trader_a, abc, prices=[2.0]).perp_pnl)
     return dict(
-        question="A's long is closed against B's short at $1.20 instead of the $2 mark. "
-                 "Of A's $500 paper profit, how much does A keep?",
+        question="A's long is closed against B's short at 1.20 USD instead of the 2 USD mark. "
+                 "Of A's 500 USD paper profit, how much does A keep?",
         answer=kept, unit="USD", abs_tolerance=0.01,
-        hints={"high": "A's position is closed at B's bankruptcy price, $1.20, not at the $2 "
+        hints={"high": "A's position is closed at B's bankruptcy price, 1.20 USD, not at the 2 USD "
                        "mark.",
-               "low": "A still gains $0.20 on each of its 500 ABC."},
+               "low": "A still gains 0.20 USD on each of its 500 ABC."},
         explanation=lambda: (
             f"500 × (1.20 − 1) = {usd(kept())}. A gives up the other "
-            f"{usd(paper() - kept())} of paper profit: exactly B's bad debt. B ends at $0, and "
+            f"{usd(paper() - kept())} of paper profit: exactly B's bad debt. B ends at 0, USD and "
             "nobody else loses anything."),
         expected=100.0)
 
@@ -68,10 +69,10 @@ def adl_first(names, adl_rank, leverage, pnl_pct):
         choices=list(names),
         answer=lambda: names[int(np.argmax(adl_rank))],
         feedback={
-            names[2]: "Leverage is multiplied by PnL %, and this short has made only $1 on $101 "
-                      "(1 %): a small rank.",
+            names[2]: "Leverage is multiplied by PnL %, and this short has made only 1 USD on "
+                      "101 USD (1 %): a small rank.",
             names[1]: f"Its 2× leverage and {100 * float(pnl_pct[1]):.1f} % profit give "
-                      f"{float(adl_rank[1]):.3f}; look at the hedge's profit: $80 on $180."},
+                      f"{float(adl_rank[1]):.3f}; look at the hedge's profit: 80 USD on 180 USD."},
         explanation=explanation,
         expected="0.3x hedge, short since $180")
 

@@ -11,14 +11,14 @@ question = register("07")
 def maker_deficit(failing, maker):
     """Black Thursday: zero-bid auctions leave the vaults' whole debt as the system's deficit."""
     res = lambda: liquidate(failing, maker, prices=[0.01])
-    worth = musd(float(failing.holdings.sum()) * 120.0, 2)     # the ETH at $120
+    worth = musd(float(failing.holdings.sum()) * 120.0, 2)     # the ETH at 120 USD
 
     def explanation():
         debt = -float(failing.cash.sum())
         owners = float(margin_report(failing, maker, prices=[120.0]).equity.sum())
         return (f"The deficit is the whole debt of the failing vaults, {debt / 1e6:,.2f} M DAI "
-                f"(less {usd(debt - res().total_bad_debt)} for the ETH sold at $0.01). The "
-                f"owners lose their {musd(owners, 2)} of equity at $120 on top.")
+                f"(less {usd(debt - res().total_bad_debt)} for the ETH sold at 0.01 USD). The "
+                f"owners lose their {musd(owners, 2)} of equity at 120 USD on top.")
     return dict(
         question="Every auction of these 41 vaults ends with a (nearly) zero bid. How large is "
                  "the system's deficit, in DAI, before its surplus buffer pays anything?",
@@ -40,17 +40,17 @@ def mango_borrow(wallet_b, peak):
     notional, pnl = musd(size * float(peak.prices[0]), 0), musd(r().perp_pnl, 0)
 
     def explanation():
-        return (f"$5 M deposit + {musd(r().perp_pnl)} PnL − 20 % × "
+        return (f"5 M USD deposit + {musd(r().perp_pnl)} PnL − 20 % × "
                 f"{musd(size * float(peak.prices[0]))} = "
                 f"{musd(r().initial_health)}. The health check would have let B take three "
                 "times what it did, so the binding limit was elsewhere: what the lenders had "
                 "deposited (our reading of the public accounts).")
     return dict(
-        question="At the $0.91 peak, how much could wallet B borrow and withdraw before its "
+        question="At the 0.91 USD peak, how much could wallet B borrow and withdraw before its "
                  "initial health reached zero?",
         answer=lambda: r().initial_health, unit="USD",
         hints={"high": "The whole PnL counts, but the venue still charges 20 % initial margin "
-                       f"on the position's notional, now 483 M × $0.91 = {notional}.",
+                       f"on the position's notional, now 483 M × 0.91 USD = {notional}.",
                "low": f"The {pnl} of unrealized PnL counts at full weight, exactly like cash."},
         explanation=explanation,
         expected=338_173_400.0)
@@ -58,7 +58,7 @@ def mango_borrow(wallet_b, peak):
 
 FTX_CHOICES = ["Open the position and borrow against the profit, as on Mango",
                "Open the position, but borrow nothing against the profit",
-               "Not even open it: 483 M MNGO would need the full $18.5 M up front"]
+               "Not even open it: 483 M MNGO would need the full 18.5 M USD up front"]
 
 
 @question
@@ -67,15 +67,16 @@ def ftx_rule(wallet_b, ftx):
     ih = lambda: scalar(margin_report(wallet_b, ftx).initial_health)
     return dict(
         question="Under FTX's rule (initial margin capped at 100 %), what could wallet B do "
-                 "with its $5 M?",
+                 "with its 5 M USD?",
         choices=FTX_CHOICES,
         answer=lambda: FTX_CHOICES[2] if ih() < 0 else FTX_CHOICES[1],
         feedback={FTX_CHOICES[0]: "With a 100 % initial margin the position's whole notional "
                                   "is required, so its profit never frees any borrowing power.",
-                  FTX_CHOICES[1]: "Check the entry first: is $5 M enough to post 100 % of "
-                                  "483 M × $0.0382?"},
+                  FTX_CHOICES[1]: "Check the entry first: is 5 M USD enough to post 100 % of "
+                                  "483 M × 0.0382 USD?"},
         explanation=lambda: (
-            f"Initial health at entry = $5 M − 100 % × {musd(5e6 - ih(), 2)} = {musd(ih(), 2)}: "
+            f"Initial health at entry = 5 M USD − 100 % × {musd(5e6 - ih(), 2)} = "
+            f"{musd(ih(), 2)}: "
             "the order is refused. With IMF = 100 %, initial health is deposit − entry notional "
             "at every price, so a profit can never be borrowed against."),
         expected=FTX_CHOICES[2])

@@ -106,9 +106,9 @@ def maintenance_x2_bad_debt(stress, venue, mm_x2):
                                         "not matter."},
         explanation=lambda: (
             f"Almost nothing ({100 * _cut(stress, venue, mm_x2):.2f} %): the crisis is a gap far "
-            "larger than any maintenance margin (1.25-5 %), so accounts go from healthy to bankrupt in "
-            "one step. A higher maintenance margin earns its keep in slower declines, where the "
-            "liquidation engine can act between price moves."),
+            "larger than any maintenance margin (1.25-5 %), so accounts go from healthy to "
+            "bankrupt in one step. A higher maintenance margin earns its keep in slower "
+            "declines, where the liquidation engine can act between price moves."),
         expected="almost nothing (under 1 %)")
 
 
@@ -138,22 +138,23 @@ def price_of_safety(stress, venue, im_x2, notional):
 
 @question
 def fund_share(stress, venue):
-    """Share of the crisis bad debt a $20M fund (plus the penalties it collects) covers."""
+    """Share of the crisis bad debt a 20 M USD fund (plus the penalties it collects) covers."""
     def parts():
         run = stress(venue)[1]
         cover = fund_coverage(run, 20e6)
         return float(cover.covered[0]), float(run.bad_debt), float(cover.penalties)
     share = lambda: 100 * parts()[0] / parts()[1]
     return dict(
-        question="At today's rules, a $20M insurance fund (plus the penalties it collects "
+        question="At today's rules, a 20 M USD insurance fund (plus the penalties it collects "
                  "during the crash) covers what share of the crisis bad debt, in percent?",
         answer=share, unit="%", tolerance=0.05,
-        hints={"high": "Compare $20M with the bad debt printed in section 1: the fund is small "
+        hints={"high": "Compare 20 M USD with the bad debt printed in section 1: the fund is small "
                        "next to it.",
                "low": "Penalties collected during the cascade are added to the fund before each "
                       "round's bad debt is paid."},
         explanation=lambda: (
-            f"About {share():.0f} %: $20 M plus about {musd(parts()[2], 0)} of penalties against "
+            f"About {share():.0f} %: 20 M USD plus about {musd(parts()[2], 0)} of penalties "
+            "against "
             f"{musd(parts()[1], 0)} of bad debt. A fund protects against the losses it was "
             "sized for, not against every loss; the rest is socialized (auto-deleveraging)."),
         expected=11.6)
