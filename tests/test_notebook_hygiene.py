@@ -84,7 +84,9 @@ def test_no_dollar_sign_for_money(path):
     """
     bad = [f"{label}: {problem}" for label, text in currency.markdown_of(path)
            for problem in currency.problems(text)]
-    assert not bad, "\n".join(bad[:10])
+    assert not bad, ("write money as '1,375 USD', keep $ for maths "
+                     "(python tools/currency.py --fix rewrites escaped amounts):\n"
+                     + "\n".join(bad[:10]))
 
 
 def test_currency_check_catches_what_broke_before():
