@@ -209,3 +209,42 @@ def test_bad_shock(shock, pattern):
     with pytest.raises(MarginInputError, match=pattern):
         m.shocked(shock)
     assert m.prices.tolist() == [2_000.0, 1.0]
+
+
+# --------------------------------------------------------------------------------------------
+# Brackets and init weights (issue 11)
+# --------------------------------------------------------------------------------------------
+TIERS = {"floor": [0, 50_000, 250_000], "maintenance": [0.004, 0.005, 0.01],
+         "initial": [0.008, 0.01, 0.02]}
+
+
+def test_requirement_api_broadcasts_over_leading_axes():
+    m = Market(["BTC", "ETH"], [100_000.0, 4_000.0], maintenance_margin=[0.004, 0.02],
+               initial_margin=[0.01, 0.04], brackets={"BTC": TIERS})
+    N = np.array([[[40_000.0, 1_000.0], [100_000.0, 2_000.0]],
+                  [[300_000.0, 0.0], [0.0, 10.0]]])             # (2, 2, n_assets)
+    mm = m.maintenance_requirement(N)
+    assert mm.shape == N.shape
+    # BTC: 40,000 x 0.4 % = 160; 100,000 x 0.5 % - 50 = 450; 300,000 x 1 % - 1,300 = 1,700.
+    # ETH: single 2 %: 20, 40, 0, 0.2.
+    np.testing.assert_allclose(mm, [[[160.0, 20.0], [450.0, 40.0]], [[1_700.0, 0.0],
+                                                                      [0.0, 0.2]]])
+    im = m.initial_requirement(N)
+    np.testing.assert_allclose(im[..., 0], [[320.0, 1_000.0], [6_000.0, 0.0]])
+    np.testing.assert_allclose(im[..., 1], N[..., 1] * 0.04)
+
+
+def test_brackets_survive_replace_and_set_first_rates():
+    m = Market(["BTC", "ETH"], [100_000.0, 4_000.0], brackets={"BTC": TIERS})
+    assert m.maintenance_margin[0] == 0.004 and m.initial_margin[0] == 0.008
+    m2 = m.with_prices([50_000.0, 4_000.0])
+    assert m2.bracket_table("BTC") == m.bracket_table("BTC")
+    assert m2.has_brackets and not m2.replace(brackets=None).has_brackets
+    assert m.bracket_table("ETH")["floor"] == (0.0,)
+
+
+def test_example_init_weights_are_mangos():
+    m = Market.example()
+    assert m.init_asset_weight.tolist() == [0.8, 0.8, 0.8, 1.0]
+    assert m.init_liability_weight.tolist() == [1.2, 1.2, 1.2, 1.0]
+    assert not m.has_brackets
