@@ -108,7 +108,7 @@ def test_right_answer_is_kept_across_sessions(progress_file):
     assert saved == {"version": 1, "correct": {"00": ["hf_after_fall"]}}
     assert Progress().correct("00") == {"hf_after_fall"}     # a new session, same env file
     text = course_map_markdown(Progress())
-    assert "1 of 2 right: Q1 ✓ Q2 ·" in text and "**1 of " in text
+    assert "1 of 2 right: Q1 ✓ Q2 ○" in text and "**1 of " in text
     assert str(progress_file) in text
 
 
@@ -153,6 +153,7 @@ def test_course_map_lists_every_lesson_from_the_one_table(progress_file):
         assert (f"[{item.label}]({item.file})" in text) != (item.stem == "03_correlation_effects")
     assert "**03 · Correlation** (you are here)" in text
     assert "0 of 4 right" in text and f"]({CLOSING.file})" in text
+    assert f"]({CLOSING.file})" not in course_map_markdown(Progress(), here=CLOSING.stem)
 
 
 def test_catalog_titles_match_the_lesson_headers():

@@ -145,7 +145,7 @@ def closing_notebook(old: dict | None) -> dict:
         _md("cell-nav-top", nav),
         _md("cell-01", "## Your progress\n\nRun the cell: ✓ marks a self-check you have "
                        "answered right at least once (kept on this computer). A lesson with "
-                       "· marks is worth a second visit."),
+                       "○ marks is worth a second visit."),
         _code("cell-02", 'from course import course_map\ncourse_map(here="where_next")'),
         _md("cell-03", "## What you learned, objective by objective\n\nEach lesson's learning "
                        "objectives, as its header states them. Can you do each one without "

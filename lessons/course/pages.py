@@ -38,10 +38,10 @@ def navigation(stem: str) -> str:
 
 
 def progress_line(number: str, record: Progress) -> str:
-    """"2 of 4 right: Q1 ✓ Q2 ✓ Q3 · Q4 ·" for one lesson."""
+    """"2 of 4 right: Q1 ✓ Q2 ✓ Q3 ○ Q4 ○" for one lesson."""
     qs = _q.questions_of(number)
     right = record.correct(number)
-    marks = " ".join(f"Q{q.number} {'✓' if q.id in right else '·'}" for q in qs)
+    marks = " ".join(f"Q{q.number} {'✓' if q.id in right else '○'}" for q in qs)
     n = sum(q.id in right for q in qs)
     return f"{n} of {len(qs)} right: {marks}"
 
@@ -57,8 +57,9 @@ def course_map_markdown(record: Progress | None = None, here: str | None = None)
     total = sum(len(_q.questions_of(x.number)) for x in LESSONS)
     done = sum(len(record.correct(x.number) & {q.id for q in _q.questions_of(x.number)})
                for x in LESSONS)
+    then = "" if here == CLOSING.stem else f" Then: [{CLOSING.title}]({CLOSING.file})."
     tail = [f"\n**{done} of {total}** checks answered right so far "
-            f"(✓ right at least once, · not yet). Then: [{CLOSING.title}]({CLOSING.file})."]
+            f"(✓ right at least once, ○ not yet).{then}"]
     tail.append(f"Progress is kept on this computer in `{record.path}`; nothing is sent anywhere.")
     if record.message:
         tail.append(f"\n*{record.message}*")
