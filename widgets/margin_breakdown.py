@@ -62,6 +62,40 @@ def short_money(x: float) -> str:
     return _ui.money(x)
 
 
+# Series of the stacked waterfall mark: an invisible offset, then the visible part of a bar
+# above / below zero for each kind of step (increase, decrease, the health total).
+SERIES = ("offset", "up+", "up-", "down+", "down-", "health+", "health-")
+KIND_OF_STEP = ("up", "down", "down", None, "down", "health")   # None: by the sign
+
+
+def floating_series(start, end, kinds) -> np.ndarray:
+    """Stacked-bar values drawing bar i from ``start[i]`` to ``end[i]`` (bqplot stacks positive
+    and negative values separately, from 0, in series order).
+
+    >>> floating_series([0.0, 40.0, 36.0], [40.0, 36.0, -5.0], ["up", "down", "down"])[:, 1:]
+    array([[36.,  0.],
+           [ 0.,  0.],
+           [ 0.,  0.],
+           [ 4., 36.],
+           [ 0., -5.],
+           [ 0.,  0.],
+           [ 0.,  0.]])
+    """
+    start, end = np.asarray(start, dtype=float), np.asarray(end, dtype=float)
+    lo, hi = np.minimum(start, end), np.maximum(start, end)
+    y = np.zeros((len(SERIES), lo.size))
+    for i, (a, b, kind) in enumerate(zip(lo, hi, kinds)):
+        kind = kind or ("up" if end[i] >= start[i] else "down")
+        pos, neg = SERIES.index(f"{kind}+"), SERIES.index(f"{kind}-")
+        if a >= 0:                                   # above zero: offset a, then b - a
+            y[0, i], y[pos, i] = a, b - a
+        elif b <= 0:                                 # below zero: offset b, then a - b
+            y[0, i], y[neg, i] = b, a - b
+        else:                                        # across zero: both parts, no offset
+            y[pos, i], y[neg, i] = b, a
+    return y + 0.0
+
+
 def waterfall(steps) -> tuple:
     """Start and end level of each waterfall bar: contributions stacked, then the total.
 
@@ -117,19 +151,21 @@ class MarginBreakdown(AccountView):
         self._columns = (*market.assets, "cash")
         self._y = _ui.fixed_scale(-1.0, 1.0)
         x = _ui.ordinal_scale(STEPS)
-        # A true waterfall: one bar per step floating from the total before it to the total
-        # after it (a Bars mark per step, its ``base`` at the level before), then the health.
-        colours = (_UP, _DOWN, _DOWN, _UP, _DOWN, _ui.SAFE)
-        self._steps = [Bars(x=[step], y=[0.0], base=0.0, scales={"x": x, "y": self._y},
-                            colors=[c], padding=0.3, stroke="var(--jp-ui-font-color2)")
-                       for step, c in zip(STEPS, colours)]
-        # each bar's own contribution, just above the bar
+        # A true waterfall: each bar floats from the total before its step to the total after
+        # it. bqplot stacks positive and negative values separately (diverging), so a floating
+        # bar is an invisible offset series plus a visible part above and/or below zero
+        # (SERIES); a Bars mark per step would draw its ``base`` line across the whole plot.
+        self._bars = Bars(x=list(STEPS), y=np.zeros((len(SERIES), len(STEPS))), type="stacked",
+                          scales={"x": x, "y": self._y}, padding=0.3,
+                          colors=[_ui.NEUTRAL, _UP, _UP, _DOWN, _DOWN, _ui.SAFE, _ui.SAFE],
+                          opacities=[0.0, 1, 1, 1, 1, 1, 1], stroke="var(--jp-ui-font-color2)")
+        # each bar's own contribution, just above the bar (a label per step, not a total)
         self._amounts = Label(x=list(STEPS), y=np.zeros(len(STEPS)), text=[""] * len(STEPS),
                               scales={"x": x, "y": self._y}, align="middle", default_size=12,
                               font_weight="bold", y_offset=-6,
                               colors=["var(--jp-ui-font-color1)"])
         self._figure = _ui.figure("Where the health comes from", x, self._y,
-                                  [*self._steps, self._amounts],
+                                  [self._bars, self._amounts],
                                   y_label="quote currency ($)", y_format="$~s",
                                   height="360px")
         self._figure.fig_margin = {"top": 40, "bottom": 45, "left": 80, "right": 20}
@@ -186,19 +222,20 @@ class MarginBreakdown(AccountView):
         sign = np.where(end >= start, 1.0, -1.0)
         drawn = np.where(np.abs(end - start) < h, start + sign * h, end)
         drawn = np.where(end == start, start + h / 5, drawn)     # exactly 0: a hairline
+        health = _ui.SAFE if pool >= 0 else _ui.DANGER
         with ExitStack() as stack:
-            for m in (*self._steps, self._amounts, scale):
+            for m in (self._bars, self._amounts, scale):
                 stack.enter_context(m.hold_sync())
             if (scale.min, scale.max) != (lo, hi):
                 scale.min, scale.max = lo, hi
-            for bar, b0, b1 in zip(self._steps, start, drawn):
-                bar.base, bar.y = float(b0), np.array([b1])
-            self._steps[-1].colors = [_ui.SAFE if pool >= 0 else _ui.DANGER]
+            self._bars.y = floating_series(start, drawn, KIND_OF_STEP)
+            if self._bars.colors[-1] != health:
+                self._bars.colors = [*self._bars.colors[:-2], health, health]
             self._amounts.y = np.maximum(start, drawn)
             self._amounts.text = [short_money(v) if i in (0, 5) else
                                   ("+" if v > 0 else "") + short_money(v)
                                   for i, v in enumerate(own)]
-        self._levels = (start, end)
+        self._levels, self._drawn = (start, end), drawn
         self.set_trait("health", float(r.health))
         self.set_trait("contributions", {k: dict(zip(self._columns, map(float, c[k])))
                                          for k in KINDS})

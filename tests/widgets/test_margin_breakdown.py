@@ -17,8 +17,31 @@ def engine(shock=None, account=None):
 
 
 def bars(bd):
-    """(base, drawn top) of every waterfall bar."""
-    return np.array([[b.base, float(b.y[0])] for b in bd._steps])
+    """(bottom, top) of the visible part of every waterfall bar, stacked as bqplot does.
+
+    bqplot's BarsModel.update_data stacks each column's series from the base: a value >= 0
+    from the running positive top upward, a negative one from the running negative bottom
+    downward. Series with opacity 0 (the offset) are not seen.
+    """
+    y, seen = np.array(bd._bars.y, dtype=float), np.array(bd._bars.opacities) > 0
+    out = []
+    for col in y.T:
+        up = down = 0.0
+        parts = []
+        for v, visible in zip(col, seen):
+            if v >= 0:
+                y0, y1 = up, up + v
+                up = y1
+            else:
+                y0, y1 = down + v, down
+                down = y0
+            if visible and y1 > y0:
+                parts.append((y0, y1))
+        lo = min(p[0] for p in parts) if parts else np.nan
+        hi = max(p[1] for p in parts) if parts else np.nan
+        assert all(abs(a[1] - b[0]) < 1e-9 for a, b in zip(sorted(parts), sorted(parts)[1:]))
+        out.append((lo, hi))
+    return np.array(out)
 
 
 def state(bd):
@@ -61,11 +84,14 @@ def test_chart_is_a_true_waterfall_labelled_with_each_contribution():
     np.testing.assert_allclose(end[:-1] - start[:-1], [40_000, -4_000, -30_000, 0, -175])
     assert (start[1:-1] == end[:-2]).all()               # each bar starts where the last ended
     assert list(bd._amounts.text) == ["$40,000", "-$4,000", "-$30,000", "$0", "-$175", "$5,825"]
-    b = bars(bd)
-    np.testing.assert_allclose(b[:, 0], start)           # the bars float from their start
-    assert b[1, 1] == 36_000 and b[2, 1] == 6_000 and b[-1, 1] == 5_825
+    b = bars(bd)                                          # what the browser draws
+    drawn = np.sort(np.array([start, bd._drawn]).T, axis=1)
+    np.testing.assert_allclose(b, drawn)                  # floating, start to end
+    np.testing.assert_allclose(b[:3], [[0, 40_000], [36_000, 40_000], [6_000, 36_000]])
+    np.testing.assert_allclose(b[-1], [0, 5_825])
     assert bd.health == pytest.approx(end[-1])
-    assert bd._steps[-1].colors == ["#009E73"]           # health >= 0: green
+    assert bd._bars.colors[-2:] == ["#009E73"] * 2        # health >= 0: green
+    assert bd._bars.opacities[0] == 0 and min(bd._bars.opacities[1:]) == 1
     assert "LIQUIDATABLE" not in bd._badge.value and "not liquidatable" in bd._badge.value
 
 
@@ -77,11 +103,13 @@ def test_small_steps_stay_visible_and_labels_sit_above_their_bars():
     own = np.diff(np.array(bd._levels).T, axis=1).ravel()
     assert (heights[own != 0] >= 0.02 - 1e-12).all()        # -$175 and -$1,375 are seen
     assert list(bd._amounts.text)[-2:] == ["-$175", "-$1,375"]
-    np.testing.assert_allclose(bd._amounts.y, b.max(axis=1))  # label on the bar's top edge
+    np.testing.assert_allclose(bd._amounts.y, np.maximum(bd._levels[0], bd._drawn))  # on top
+    np.testing.assert_allclose(bd._amounts.y, b.max(axis=1))
     assert (b >= lo).all() and (b <= hi).all()                # inside the axis
     assert hi - b.max() >= 0.08 * (hi - lo)                  # room for the top label
     assert "LIQUIDATABLE" in bd._badge.value and "-$1,375" in bd._badge.value
-    assert bd._steps[-1].colors == ["#D55E00"]
+    assert bd._bars.colors[-2:] == ["#D55E00"] * 2
+    assert b[-1, 0] == pytest.approx(-1_375) and b[-1, 1] == pytest.approx(0)
 
 
 def test_no_legend_in_or_around_the_figure():
@@ -157,7 +185,7 @@ def test_bad_input_shows_message_and_keeps_state():
 
 def test_no_debt_account_has_no_inf_in_mark_data():
     bd = MarginBreakdown(account=Account.from_positions(Market.example(), holdings={"ETH": 1}))
-    assert np.isfinite(bars(bd)).all() and np.isfinite(bd._amounts.y).all()
+    assert np.isfinite(bd._bars.y).all() and np.isfinite(bd._amounts.y).all()
     assert bd.health == 3_600.0 and 4_000 < bd._y.max <= 5_000.0
     assert "− debt $0" in bd.summary
 
@@ -190,21 +218,28 @@ def test_isolated_account_explains_pool_and_buckets():
 
 def test_one_update_per_mark_and_marks_never_replaced(comm_log):
     bd = MarginBreakdown()
-    marks = (*bd._steps, bd._amounts)
+    marks = (bd._bars, bd._amounts)
     comm_log.clear()
     bd._panel._sliders["BTC"].value = -0.05                # stays inside the axis
     for mark in marks:
-        assert len(comm_log.updates_for(mark)) <= 1
+        assert len(comm_log.updates_for(mark)) == 1
     assert comm_log.updates_for(bd._y) == []                # axis still while the data fit
     comm_log.clear()
     bd._panel._sliders["ETH"].value = -0.3                 # health turns negative: colour too
-    assert len(comm_log.updates_for(bd._steps[-1])) == 1
+    assert len(comm_log.updates_for(bd._bars)) == 1
     assert bd._figure.marks == list(marks)
     comm_log.clear()
     bd.account = Account.from_positions(Market.example(), holdings={"ETH": 1})
     for mark in (*marks, bd._y):                            # a new account: new axis, once
-        assert len(comm_log.updates_for(mark)) <= 1
-    assert len(comm_log.updates_for(bd._y)) == 1 and bd._y.max <= 5_000.0
+        assert len(comm_log.updates_for(mark)) == 1
+    assert bd._y.max <= 5_000.0
+
+
+def test_across_zero_and_below_zero_bars_are_drawn_where_they_belong():
+    bd = MarginBreakdown(shock={"ETH": -0.9})              # debt takes the total below zero
+    start, drawn = bd._levels[0], bd._drawn
+    np.testing.assert_allclose(bars(bd), np.sort(np.array([start, drawn]).T, axis=1))
+    assert (bars(bd)[2] < 0).any() and (bars(bd)[2] > 0).any()      # the debt bar crosses 0
 
 
 def test_save_restore_round_trip():
