@@ -96,7 +96,7 @@ class HealthGauge(AccountView):
             line = Lines(x=np.array([thr, thr]), y=np.array([0.0, 1.0]),
                          scales={"x": value_scale, "y": unit}, colors=[_ui.DANGER],
                          line_style="dashed", stroke_width=2, labels=[rule])
-            label = Label(x=np.array([thr]), y=np.array([0.04]), text=[rule],
+            label = Label(x=np.array([thr]), y=np.array([0.1]), text=[rule],   # clear of the axis
                           scales={"x": value_scale, "y": unit}, colors=[_ui.DANGER],
                           align=align, x_offset=6 if align == "start" else -6,
                           default_size=13, font_weight="bold")
