@@ -107,6 +107,11 @@ def test_right_answer_is_kept_across_sessions(progress_file):
     saved = json.loads(progress_file.read_text())
     assert saved == {"version": 1, "correct": {"00": ["hf_after_fall"]}}
     assert Progress().correct("00") == {"hf_after_fall"}     # a new session, same env file
+    registry._PROGRESS.clear()                               # ... which reads the file again
+    again = ask("hf_after_fall", account=account, market=market)
+    assert "answered this right in an earlier session" in again._question.value
+    assert "answered this right" not in ask("margin_ratio_reading", crash=margin_report(
+        account, market, prices=market.shocked({"ETH": -0.55}).prices))._question.value
     text = course_map_markdown(Progress())
     assert "1 of 2 right: Q1 ✓ Q2 ○" in text and "**1 of " in text
     assert str(progress_file) in text

@@ -98,9 +98,15 @@ def test_no_visible_cell_gives_an_answer_away(path):
     shown = [(i, m.group(0)) for i, src in enumerate(_code(path)) for m in HIDDEN.finditer(src)]
     assert not shown, f"code cells hold question internals (cell index among code cells): {shown}"
     for src in _code(path):
-        for line in src.splitlines():
-            if ASK.search(line):
-                assert line.lstrip().startswith("ask("), f"the call must stand alone: {line}"
+        if not ASK.search(src):
+            continue
+        asks = [k for k, line in enumerate(src.splitlines()) if ASK.search(line)]
+        assert len(asks) == 1, f"one question per cell: {src}"
+        first = src.splitlines()[asks[0]]
+        assert first.startswith("ask("), f"the call must stand alone: {first}"
+        tail = src.splitlines()[asks[0]:]
+        assert all(line.startswith((" ", ")")) for line in tail[1:]), (
+            f"the ask(...) call must be the cell's last statement, or it is not displayed: {src}")
 
 
 def test_static_check_catches_an_answer_in_a_cell():

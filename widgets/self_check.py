@@ -66,6 +66,9 @@ class SelfCheck(_ui.Component):
     explanation : str or callable, default ""
         Shown by the "Show explanation" toggle once unlocked (a right answer, or giving up); a
         callable is evaluated when shown, so it can quote the current numbers.
+    note : str, optional
+        A muted line under the question that gives nothing away (e.g. "answered right in an
+        earlier session").
     nudge : str, optional
         What the first wrong check says (a nudge that gives nothing away); the misconception
         feedback / directional hint comes from the second wrong check on.
@@ -125,7 +128,7 @@ class SelfCheck(_ui.Component):
 
     def __init__(self, question: str, answer, choices=None, feedback=None, tolerance=0.01,
                  explanation="", unit="", hints=None, abs_tolerance=0.0, number=None,
-                 expected=None, nudge=None, **kwargs):
+                 expected=None, nudge=None, note="", **kwargs):
         if not callable(answer):
             raise TypeError("answer must be a zero-argument callable returning the answer")
         self._answer = answer
@@ -142,8 +145,10 @@ class SelfCheck(_ui.Component):
         if set(self._hints) - {"high", "low"}:
             raise ValueError("hints keys must be 'high' and/or 'low'")
         prefix = f"<b>Q{number}.</b> " if number is not None else ""
-        self._question = W.HTML(f'<div style="{_ui._TEXT}">{prefix}{html.escape(question)}</div>',
-                                layout=W.Layout(width=_ui.FULL_WIDTH))
+        remark = (f'<div class="cml-note" style="{_ui._MUTED}">{html.escape(note)}</div>'
+                  if note else "")
+        self._question = W.HTML(f'<div style="{_ui._TEXT}">{prefix}{html.escape(question)}</div>'
+                                f"{remark}", layout=W.Layout(width=_ui.FULL_WIDTH))
         label = "Your answer" + (f" ({unit})" if unit else "")
         style = {"description_width": "initial"}
         if self._choices is None:

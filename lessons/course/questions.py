@@ -85,7 +85,9 @@ def ask(qid: str, **objects):
     if missing or extra:
         raise TypeError(f"ask({qid!r}) needs the objects {list(q.needs)}; "
                         f"missing {missing}, unexpected {extra}")
-    check = SelfCheck(number=q.number, **q.build(**objects))
+    before = qid in progress().correct(q.lesson)
+    note = "✓ You answered this right in an earlier session. Try it again." if before else ""
+    check = SelfCheck(number=q.number, note=note, **q.build(**objects))
     check.question_id, check.lesson = qid, q.lesson
     ASKED.append(qid)
 

@@ -234,3 +234,9 @@ def test_one_check_sends_one_feedback_update(comm_log):
     q._check.click()
     assert len(comm_log.updates_for(q._feedback_box)) == 1
     assert comm_log.updates_for(q._input) == []
+
+
+def test_note_is_shown_under_the_question_and_escaped():
+    q = SelfCheck("2 + 2?", answer=lambda: 4, note="answered <right> before")
+    assert "answered &lt;right&gt; before" in q._question.value and "cml-note" in q._question.value
+    assert "cml-note" not in SelfCheck("2 + 2?", answer=lambda: 4)._question.value
