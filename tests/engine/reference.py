@@ -317,7 +317,9 @@ def _close_pool(acct, rules, P, lr, units):
                     h_init += acct.perps[i] * (P[i] - acct.entry[i])
             h_init -= im
             gain += im - perp_pen
-            need = (-h_init / gain if gain != 0 else INF) if h_init < 0 else 0.0
+            bX = lr.end_buffer * (D + sum(abs(acct.perps[i]) * P[i] for i in range(n)
+                                          if not acct.isolated))
+            need = ((bX - h_init) / (gain + bX) if gain + bX != 0 else INF) if h_init < bX else 0.0
             need = need * (1 + 1e-9) + 1e-12
             full = not (equity > 0 and gain > 0 and need <= min(f_max, 1.0))
             f = 1.0 if full else need
@@ -371,7 +373,9 @@ def _bucket_f(acct, rules, P, i, lr, equity):
     if conv == "restore":
         im = rules.initial(i, N)
         gain = im - rules.penalty[i] * N
-        need = ((im - equity) / gain if gain != 0 else INF) if equity < im else 0.0
+        bN = lr.end_buffer * N
+        need = (((im + bN - equity) / (gain + bN) if gain + bN != 0 else INF)
+                if equity < im + bN else 0.0)
         need = need * (1 + 1e-9) + 1e-12
         return need if (equity > 0 and gain > 0 and need < 1.0) else 1.0
     mm = rules.maintenance(i, N)

@@ -134,13 +134,14 @@ def test_restore_closes_in_full_without_equity():
 
 def test_restore_isolated_bucket_by_hand():
     # bucket: margin 1,000, long 1 at 10,000, mark 9,100 -> equity 100 < mm 455; im 910.
-    # f = (910 - 100) / (910 - 1 % x 9,100) = 810 / 819
+    # Target: init health of the open part >= 1 % (end_buffer) of its notional:
+    # 100 - f x 91 - (1 - f) x 910 >= (1 - f) x 91  ->  f = (910 + 91 - 100) / (910 - 91 + 91)
     m = Market(["BTC"], [9_100.0], maintenance_margin=0.05, initial_margin=0.10,
                liquidation_penalty=0.01)
     acct = Account([0.0], perps=[1.0], entry_prices=[10_000.0], mode="isolated",
                    isolated_margin=[1_000.0])
     res = liquidate(acct.to_book(), m, rules="restore")
-    f = 810.0 / 819.0
+    f = 901.0 / 910.0
     assert res.bucket_detail[0, 0, 0] == pytest.approx(f, rel=1e-8)
     assert not margin_report(res.book, m).liquidatable[0]
 

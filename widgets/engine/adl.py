@@ -66,28 +66,45 @@ def assign_adl(loss_by_side, loss_other, h, q, ep, m, cash, isolated, P,
     ``loss_by_side`` (n, 2): loss of bankrupt longs (column 0, taken from profitable shorts) and
     bankrupt shorts (column 1, from profitable longs) per asset; ``loss_other``: loss with no
     opposite side; ``excluded`` (A,): accounts that cannot be deleveraged (liquidated ones).
+    Only open positions are scored (a sparse pass over the book).
     """
     A, n = q.shape
-    score, cap = adl_scores(h, q, ep, m, cash, isolated, P)
-    score = np.where(excluded[:, None], np.nan, score)
-    cap = np.where(excluded[:, None], 0.0, cap)
     taken = np.zeros(A)
     rank = np.zeros(A, dtype=np.int64)
+    score_full = np.full((A, n), np.nan)
+    cells = np.flatnonzero(q.ravel() != 0)
+    r, c = np.divmod(cells, n)
+    keep = ~excluded[r]
+    cells, r, c = cells[keep], r[keep], c[keep]
+    qc, epc, Pc = q.ravel()[cells], ep.ravel()[cells], P[c]
+    upnl = qc * (Pc - epc)
+    prof = upnl > 0
+    cells, r, c, qc, epc, Pc, upnl = (x[prof] for x in (cells, r, c, qc, epc, Pc, upnl))
+    # Equity of the part backing each queued position: its bucket, or the account's pool.
+    iso = isolated[r]
+    rows = np.unique(r[~iso])
+    pool_eq = np.zeros(A)
+    if rows.size:
+        cq = np.where(isolated[rows, None], 0.0, q[rows])
+        pool_eq[rows] = (h[rows] * P).sum(1) + cash[rows] + (cq * (P - ep[rows])).sum(1)
+    part_eq = np.where(iso, m.ravel()[cells] + upnl, pool_eq[r])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = upnl / (np.abs(qc) * epc) * (np.abs(qc) * Pc / np.maximum(part_eq, 1e-12))
+    score_full.ravel()[cells] = score
     left = float(loss_other)
     for a in range(n):                               # a loop over assets and sides, not accounts
         for side, sign in ((0, -1.0), (1, 1.0)):     # bankrupt long -> shorts pay, and vice versa
             loss = float(loss_by_side[a, side])
-            cand = np.flatnonzero((np.sign(q[:, a]) == sign) & ~np.isnan(score[:, a]))
-            if cand.size:
-                order = cand[np.argsort(-score[cand, a], kind="stable")]
-                pos = np.empty(order.size, dtype=np.int64)
-                pos[:] = np.arange(1, order.size + 1)
-                rank[order] = np.where(rank[order] == 0, pos, np.minimum(rank[order], pos))
+            sel = np.flatnonzero((c == a) & (np.sign(qc) == sign))
+            if sel.size:
+                sel = sel[np.argsort(-score[sel], kind="stable")]
+                acc = r[sel]
+                pos = np.arange(1, sel.size + 1)
+                rank[acc] = np.where(rank[acc] == 0, pos, np.minimum(rank[acc], pos))
                 if loss > 0:
-                    c = cap[order, a]
-                    before = np.cumsum(c) - c
-                    take = np.clip(loss - before, 0.0, c)
-                    np.add.at(taken, order, take)
+                    cap = upnl[sel]
+                    take = np.clip(loss - (np.cumsum(cap) - cap), 0.0, cap)
+                    np.add.at(taken, acc, take)
                     loss -= float(take.sum())
             left += max(loss, 0.0)
     unassigned = 0.0
@@ -103,4 +120,4 @@ def assign_adl(loss_by_side, loss_other, h, q, ep, m, cash, isolated, P,
                 unassigned = 0.0
         else:
             unassigned = left
-    return ADLAssignment(taken, rank, score, unassigned)
+    return ADLAssignment(taken, rank, score_full, unassigned)

@@ -259,6 +259,39 @@ class Book:
         iso_rows = self._iso_rows
         set_("_iso_pool_empty", freeze(~(h[iso_rows] != 0).any(1) & (cash[iso_rows] == 0)))
 
+    @classmethod
+    def _trusted(cls, holdings, perps, entry_prices, isolated, isolated_margin, cash,
+                 stack=None, entry_notional=None) -> "Book":
+        """A book from arrays the engine itself produced (no validation; arrays are taken over
+        and made read-only, not copied).
+
+        For engine results only (a liquidation's or cascade's book): the arrays satisfy every
+        invariant ``__post_init__`` checks because they were derived from a validated book by
+        the engine's own rules. ``stack`` and ``entry_notional`` may be passed when already
+        up to date.
+        """
+        self = object.__new__(cls)
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen dataclass)
+        ep = np.where(perps != 0, entry_prices, 0.0)
+        set_("holdings", freeze(holdings))
+        set_("perps", freeze(perps))
+        set_("entry_prices", freeze(ep))
+        set_("isolated_margin", freeze(isolated_margin))
+        set_("cash", freeze(cash))
+        set_("mode", freeze(np.where(isolated, "isolated", "cross")))
+        set_("_shape_for", "book")
+        if stack is None or entry_notional is None:
+            cross_q = np.where(isolated[:, None], 0.0, perps)
+            stack = pool_stack(holdings, cross_q, cash)
+            entry_notional = np.einsum("ij,ij->i", cross_q, ep)
+        set_("_stack", freeze(stack))
+        set_("_entry_notional", freeze(entry_notional))
+        iso_rows = np.flatnonzero(isolated)
+        set_("_iso_rows", freeze(iso_rows))
+        set_("_iso_pool_empty", freeze(~(holdings[iso_rows] != 0).any(1)
+                                       & (cash[iso_rows] == 0)))
+        return self
+
     # -- shape and views -------------------------------------------------------------------
     @property
     def n_accounts(self) -> int:

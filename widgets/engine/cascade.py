@@ -38,12 +38,14 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from ._validate import MarginInputError, check_size
 from .book import Book, as_book
-from .liquidation import _adl, _liquidate_state, _settle, _State, check_fund
+from .adl import assign_adl
+from .liquidation import _liquidate_state, _settle, _State, check_fund
 from .rulebook import resolve_rules
 from .market import Market, shock_vector
 
@@ -144,7 +146,8 @@ class CascadeResult:
         The two shares of ``penalty_by_round`` (insurance fund, liquidators).
     socialized_by_account : ndarray, shape (n_accounts,)
         Each account's share of the socialized loss through the ADL queue (:mod:`.adl`),
-        ranked on the final book at the final prices; zero for liquidated accounts.
+        ranked on the final book at the final prices; zero for liquidated accounts. Computed
+        on first access (the cascade itself does not pay for it).
     adl_rank : ndarray of int, shape (n_accounts,)
         Best 1-based place in an ADL queue at the end; 0 if not queued.
     socialized_unassigned : float
@@ -169,10 +172,29 @@ class CascadeResult:
     reference_prices: np.ndarray
     protocol_fee_by_round: np.ndarray = None
     liquidator_bonus_by_round: np.ndarray = None
-    socialized_by_account: np.ndarray = None
-    adl_rank: np.ndarray = None
-    socialized_unassigned: float = 0.0
     rules: object = None
+    # (loss_by_side, loss_other): what the ADL queue must absorb, assigned on first access.
+    _adl_losses: tuple = None
+
+    @cached_property
+    def _adl(self):
+        b = self.book
+        loss_by_side, loss_other = self._adl_losses
+        return assign_adl(loss_by_side, loss_other, b.holdings, b.perps, b.entry_prices,
+                          b.isolated_margin, b.cash, b.isolated, self.final_prices,
+                          self.first_round > 0)
+
+    @property
+    def socialized_by_account(self) -> np.ndarray:
+        return self._adl.socialized_by_account
+
+    @property
+    def adl_rank(self) -> np.ndarray:
+        return self._adl.adl_rank
+
+    @property
+    def socialized_unassigned(self) -> float:
+        return self._adl.unassigned
 
     @property
     def n_rounds(self) -> int:
@@ -318,8 +340,6 @@ def cascade(book: Book, market: Market, shock, impact: str = "linear", max_round
         pools, buckets = state.failing(market, P)[:2]
         converged = not (pools.any() or buckets.any())
 
-    social_total = float(np.sum(rec["social"]))
-    adl = _adl(state, P, loss_by_side, loss_other, social_total, social_total, first_round > 0)
     n = market.n_assets
     as_rows = lambda k: np.array(rec[k]).reshape(-1, n)  # noqa: E731
     return CascadeResult(
@@ -331,5 +351,4 @@ def cascade(book: Book, market: Market, shock, impact: str = "linear", max_round
         insurance_fund_by_round=np.array(funds), first_round=first_round, book=state.to_book(),
         converged=converged, assets=market.assets, reference_prices=market.prices,
         protocol_fee_by_round=np.array(rec["fee"]), liquidator_bonus_by_round=np.array(rec["bonus"]),
-        socialized_by_account=adl.socialized_by_account, adl_rank=adl.adl_rank,
-        socialized_unassigned=adl.unassigned, rules=rules)
+        rules=rules, _adl_losses=(loss_by_side, loss_other))

@@ -106,8 +106,12 @@ class _State:
         return (self.h * P).sum(1) + self.cash + (self.q * (P - self.ep)).sum(1) + self.m.sum(1)
 
     def to_book(self) -> Book:
-        return Book(holdings=self.h, perps=self.q, entry_prices=self.ep, mode=self.mode,
-                    isolated_margin=self.m, cash=self.cash)
+        """The state as a read-only :class:`Book` (trusted constructor: the engine made it).
+
+        The state's arrays are handed over, so the state must not be used afterwards.
+        """
+        return Book._trusted(self.h, self.q, self.ep, self.isolated, self.m, self.cash,
+                             self.stack, self.entry_notional)
 
 
 class _Flows(NamedTuple):
@@ -146,10 +150,11 @@ def _requirement(market: Market, notional: np.ndarray, kind: str) -> np.ndarray:
                        else market.initial_margin)
 
 
-def _pool_fractions(rules, market, P, h, cq, cash, ep, equity, available, requirement, pen):
+def _pool_fractions(rules, market, P, h, cq, cash, pnl, equity, available, requirement, pen):
     """Fractions closed of collateral (per asset), debt and perps for failing pools.
 
-    Returns ``(f_c, f_d, f_p, due)`` with ``f_c`` of shape (r, n) and the others (r,). See
+    Returns ``(f_c, f_d, f_p, due, full)`` with ``f_c`` of shape (r, n) or None (same as
+    ``f_d`` for every asset), the others (r,). See
     :mod:`.rulebook` for the conventions.
 
     ``"full"`` and ``"fraction"`` close the same fraction of every position. ``"restore"`` and
@@ -160,42 +165,46 @@ def _pool_fractions(rules, market, P, h, cq, cash, ep, equity, available, requir
     ``D - D sum_i s_i w_i (1 + penalty_i) + (weighted debt - D_spot) + MM - perp penalty``, never
     negative on a venue that passes :func:`~.rulebook.penalty_consistency`.
     """
+    # Weighted sums as matrix-vector products (one BLAS call each, no (r, n) temporaries).
     coll = np.maximum(h, 0.0) * P
     debt = np.maximum(-h, 0.0) * P
-    C, D_spot = coll.sum(1), debt.sum(1)
+    one = np.ones(P.shape[0])
+    C, D_spot = coll @ one, debt @ one
     D = D_spot + np.maximum(-cash, 0.0)
     N = np.abs(cq) * P
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(C[:, None] > 0, coll / C[:, None], 0.0)
-        rate_c = np.where(C > 0, (share * pen).sum(1),
-                          np.where(D_spot > 0, (debt * pen).sum(1) / D_spot, 0.0))
-    perp_pen = (N * pen).sum(1)
+        rate_c = np.where(C > 0, (coll @ pen) / C,
+                          np.where(D_spot > 0, (debt @ pen) / D_spot, 0.0))
+    perp_pen = N @ pen
     conv = rules.convention
 
     if conv in ("full", "fraction"):
-        f = np.ones(h.shape[0]) if conv == "full" else np.where(equity > 0, rules.close_factor,
-                                                                   1.0)
+        f = (np.ones(h.shape[0]) if conv == "full"
+             else np.where(equity > 0, rules.close_factor, 1.0))
         if rules.penalty_basis == "debt":
             due = f * (rate_c * D + perp_pen)
         else:
-            due = f * ((coll * pen).sum(1) + (debt * pen).sum(1) + perp_pen)
-        return np.broadcast_to(f[:, None], h.shape), f, f, due
+            due = f * (coll @ pen + debt @ pen + perp_pen)
+        return None, f, f, due, f == 1.0
 
     with np.errstate(divide="ignore", invalid="ignore"):
         # Largest f the collateral allows (seizing (1 + penalty) per unit of debt repaid).
-        f_max = np.where(D > 0, np.where(C > 0, C / (D * (1.0 + np.max(
-            np.where(coll > 0, pen, 0.0), axis=1))), 0.0), 1.0)
+        top = np.max(np.where(coll > 0, pen, 0.0), axis=1)
+        f_max = np.where(D > 0, np.where(C > 0, C / (D * (1.0 + top)), 0.0), 1.0)
     if conv == "restore":
         # Init health is linear in f (one rate per asset; with brackets the requirement is
         # convex in notional, so the true gain is at least this); land it on zero.
         iw_a, iw_l = _init_weights(market)
-        im = _requirement(market, N, "initial").sum(1)
-        h_init = ((coll * iw_a).sum(1) - (debt * iw_l).sum(1) + cash
-                  + (cq * (P - ep)).sum(1) - im)
-        gain = (D - D * (share * iw_a * (1.0 + pen)).sum(1) + (debt * (iw_l - 1.0)).sum(1)
-                + im - perp_pen)
+        im = _requirement(market, N, "initial") @ one
+        h_init = coll @ iw_a - debt @ iw_l + cash + pnl - im
         with np.errstate(divide="ignore", invalid="ignore"):
-            need = np.where(h_init < 0, -h_init / gain, 0.0)
+            seized_w = np.where(C > 0, (coll @ (iw_a * (1.0 + pen))) / C, 0.0)
+        gain = D - D * seized_w + debt @ (iw_l - 1.0) + im - perp_pen
+        # Target: init health >= end_buffer x (debt + perp notional) of what is left open,
+        # i.e. h_init + f gain >= b X (1 - f).
+        bX = rules.end_buffer * (D + N @ one)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            need = np.where(h_init < bX, (bX - h_init) / (gain + bX), 0.0)
         # A hair above the exact fraction, so rounding cannot leave the pool just below target.
         need = need * (1 + 1e-9) + 1e-12
         ok = (equity > 0) & (gain > 0) & (need <= np.minimum(f_max, 1.0))
@@ -209,16 +218,13 @@ def _pool_fractions(rules, market, P, h, cq, cash, ep, equity, available, requir
         # debt repaid the same way); no equity or nothing to seize: close everything.
         f = np.where(D > 0, np.minimum(f, f_max), f)
         full = (equity <= 0) | ((D > 0) & (C == 0))
-    f_c = np.where(C[:, None] > 0, f[:, None] * D[:, None] * (1.0 + pen) / np.where(
-        C[:, None] > 0, C[:, None], 1.0), 0.0)
-    f_c = np.minimum(f_c, 1.0)
-    f_d = f
-    due = f * (rate_c * D + perp_pen)
-    f_c = np.where(full[:, None], 1.0, f_c)
-    f_d = np.where(full, 1.0, f_d)
-    f_p = np.where(full, 1.0, f)
-    due = np.where(full, rate_c * D + perp_pen, due)
-    return f_c, f_d, f_p, due
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_c = np.where(C > 0, f * D / C, 0.0)
+    f_c = np.minimum(per_c[:, None] * (1.0 + pen), 1.0)
+    f_c[full] = 1.0
+    f_d = np.where(full, 1.0, f)
+    due = np.where(full, 1.0, f) * (rate_c * D + perp_pen)
+    return f_c, f_d, f_d, due, full
 
 
 def _bucket_fraction(rules, market, P, q, c, e, pen):
@@ -234,8 +240,9 @@ def _bucket_fraction(rules, market, P, q, c, e, pen):
     if conv == "restore":
         im = _requirement(market, cells, "initial").sum(1)
         gain = im - pen * N
+        bN = rules.end_buffer * N
         with np.errstate(divide="ignore", invalid="ignore"):
-            need = np.where(e < im, (im - e) / gain, 0.0) * (1 + 1e-9) + 1e-12
+            need = np.where(e < im + bN, (im + bN - e) / (gain + bN), 0.0) * (1 + 1e-9) + 1e-12
         return np.where((e > 0) & (gain > 0) & (need < 1.0), need, 1.0)
     mm = _requirement(market, cells, "maintenance").sum(1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -272,30 +279,34 @@ def _liquidate_state(state: _State, market: Market, P: np.ndarray, rules,
         pool_equity = sums[_VALUE, rows] + pnl[rows]
         available = sums[_WC, rows] + pnl[rows]
         requirement = sums[_WL, rows] + sums[_MM, rows]
-        f_c, f_d, f_p, due = _pool_fractions(rules, market, P, h, cq, cash, ep, pool_equity,
-                                             available, requirement, pen)
-        hp, hn = np.maximum(h, 0.0), np.maximum(-h, 0.0)
-        closed_h = f_c * hp - f_d[:, None] * hn
+        f_c, f_d, f_p, due, full = _pool_fractions(rules, market, P, h, cq, cash, pnl[rows],
+                                                   pool_equity, available, requirement, pen)
+        closed_h = (f_d[:, None] * h if f_c is None
+                    else f_c * np.maximum(h, 0.0) - f_d[:, None] * np.maximum(-h, 0.0))
         closed_q = f_p[:, None] * cq
-        units += closed_h.sum(0) + closed_q.sum(0)
-        gross = (np.abs(closed_h) + np.abs(closed_q)) * P
+        ones_r = np.ones(rows.size)
+        units += ones_r @ closed_h + ones_r @ closed_q
+        gross_sum = np.abs(closed_h) @ P + np.abs(closed_q) @ P
         paid = np.minimum(due, np.maximum(pool_equity, 0.0))
-        realized = (closed_h * P).sum(1) + (closed_q * (P - ep)).sum(1)
-        full = (f_c == 1.0).all(1) & (f_d == 1.0) & (f_p == 1.0)
+        realized = closed_h @ P + np.einsum("ij,ij->i", closed_q, P - ep)
         shortfall = np.where(full, np.maximum(-pool_equity, 0.0), 0.0)
         # A fully closed pool keeps exactly its equity less the penalty, never below zero (the
         # shortfall is written off); set it directly so rounding cannot leave dust debt.
         state.cash[rows] = np.where(full, np.maximum(pool_equity - paid, 0.0),
                                     cash + realized - paid)
-        state.h[rows] = np.where(full[:, None], 0.0, h - closed_h)
-        keep_q = np.where(state.isolated[rows, None], state.q[rows],
-                          np.where(full[:, None], 0.0, cq - closed_q))
+        left_h = h - closed_h
+        left_h[full] = 0.0
+        state.h[rows] = left_h
+        left_q = cq - closed_q
+        left_q[full] = 0.0
+        iso_rows = state.isolated[rows]
+        keep_q = np.where(iso_rows[:, None], state.q[rows], left_q) if iso_rows.any() else left_q
         state.q[rows] = keep_q
         state.ep[rows] = np.where(keep_q != 0, ep, 0.0)
-        pool_fraction[rows] = np.maximum(np.maximum(f_c.max(1), f_d), f_p)
+        pool_fraction[rows] = f_d if f_c is None else np.maximum(f_c.max(1), f_d)
         penalty[rows] += paid
         bad_debt[rows] += shortfall
-        notional[rows] += gross.sum(1)
+        notional[rows] += gross_sum
         fully[rows] = full
         if shortfall.any():
             # Attribute each bankrupt pool's shortfall to its perps by notional (for the ADL
@@ -308,7 +319,7 @@ def _liquidate_state(state: _State, market: Market, P: np.ndarray, rules,
             bad_by_side[:, 1] += np.where(cq < 0, w, 0.0).sum(0)
             bad_other += float(shortfall[tot == 0].sum())
         if detail:
-            pool_detail[rows] = np.stack([gross.sum(1), paid, shortfall], axis=1)
+            pool_detail[rows] = np.stack([gross_sum, paid, shortfall], axis=1)
 
     # Isolated buckets: only the failing perp and its margin.
     r, c = np.divmod(b_cells, n)

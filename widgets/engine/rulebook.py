@@ -6,7 +6,10 @@ A :class:`LiquidationRules` names one venue convention. Every convention trades 
 * ``"restore"`` (Mango v4 / perp venues): close the same fraction of every position in the
   failing pool or bucket, just enough to bring its **initial** health back to zero (Mango's
   "liquidation end health": liquidation continues until init health is non-negative; the gap
-  between init and maintenance stops the account flapping back into liquidation). When that is
+  between init and maintenance stops the account flapping back into liquidation), plus an
+  ``end_buffer`` (default 1 %) of the debt and perp notional left open, so that a venue whose
+  init and maintenance weights coincide does not flap either (Aave v4 likewise targets a health
+  factor above 1; Hyperliquid closes large positions 20 % at a time). When that is
   impossible — equity at or below zero, or the fraction needed exceeds 1 — everything is closed
   (Hyperliquid's backstop: the whole position goes to the liquidator vault).
 * ``"aave"`` (Aave v3): the liquidator repays 50 % of the pool's debt (100 % when the health
@@ -69,6 +72,11 @@ class LiquidationRules:
     protocol_share : float in [0, 1], default 1.0
         Share of the penalty paid into the insurance fund; the rest is the liquidator's bonus.
     penalty_basis : {"debt", "notional"}, default "debt"
+        Only ``"full"`` and ``"fraction"`` read it; ``"restore"`` and ``"aave"`` always charge
+        perps on notional and spot on the debt repaid.
+    end_buffer : float in [0, 1), default 0.01
+        ``"restore"``: init health left after the liquidation, as a fraction of the debt and
+        perp notional left open.
 
     Examples
     --------
@@ -85,6 +93,7 @@ class LiquidationRules:
     full_close_below: float = 0.95
     protocol_share: float = 1.0
     penalty_basis: str = "debt"
+    end_buffer: float = 0.01
 
     def __post_init__(self):
         if self.convention not in CONVENTIONS:
@@ -95,7 +104,8 @@ class LiquidationRules:
                 f"penalty_basis must be one of {list(PENALTY_BASES)}, got {self.penalty_basis!r}")
         for name, lo, hi, lo_open in (("close_factor", 0.0, 1.0, True),
                                       ("protocol_share", 0.0, 1.0, False),
-                                      ("full_close_below", 0.0, 1.0, False)):
+                                      ("full_close_below", 0.0, 1.0, False),
+                                      ("end_buffer", 0.0, 0.999, False)):
             v = getattr(self, name)
             try:
                 v = float(v)
@@ -114,8 +124,9 @@ class LiquidationRules:
 
     @classmethod
     def mango(cls) -> "LiquidationRules":
-        """Mango v4 / perp venue: restore init health; the fee goes to the liquidator."""
-        return cls("restore", protocol_share=0.0)
+        """Mango v4: restore init health to zero (no extra buffer: Mango's init weights are
+        stricter than its maintenance weights); the fee goes to the liquidator."""
+        return cls("restore", protocol_share=0.0, end_buffer=0.0)
 
     @classmethod
     def full(cls, penalty_basis: str = "debt") -> "LiquidationRules":
