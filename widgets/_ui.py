@@ -133,15 +133,16 @@ def figure(title: str, x_scale, y_scale, marks, x_label: str = "", y_label: str 
     """A figure with fixed scales (so axes never jump) and no animation while dragging."""
     # label_offset keeps axis titles clear of the tick labels (they overlapped at bqplot's
     # default offset with money ticks like "$1.5M").
-    # About one y tick per 40 px of plot height: bqplot's default of ~10 ticks overlaps its
-    # own labels in a 220 px figure ("$100" on "$200").
     plot_px = float(str(height).removesuffix("px")) - 90 if str(height).endswith("px") else 200
     axes = [Axis(scale=x_scale, label=x_label, tick_format=x_format or None,
                  label_offset="35px"),
             Axis(scale=y_scale, side="left", label=y_label, tick_format=y_format or None,
-                 label_offset="58px",
-                 num_ticks=None if isinstance(y_scale, OrdinalScale) else
-                 max(3, int(plot_px // 40)))]
+                 label_offset="58px")]
+    if type(y_scale) is LinearScale:
+        # About one round y tick per 40 px of plot height: bqplot's default of ~10 ticks
+        # overlaps its own labels in a 220 px figure ("$100" on "$200"), and its num_ticks
+        # splits a domain evenly ("-13%", "-27%").
+        follow_nice_ticks(axes[1], max(3, int(plot_px // 40)))
     return Figure(
         title=title, marks=marks, axes=axes, animation_duration=0,
         fig_margin={"top": 40, "bottom": 50, "left": 80, "right": 20},
@@ -291,6 +292,49 @@ def depth_slider(value: float = 30.0) -> W.SelectionSlider:
         description="Market depth (× venue)", continuous_update=False,
         tooltip="Multiple of the venue's order-book depth (deeper: smaller price impact)",
         style={"description_width": "initial"}, layout=W.Layout(width=FULL_WIDTH))
+
+
+def nice_ticks(lo: float, hi: float, max_ticks: int = 5) -> np.ndarray:
+    """Round tick values inside ``[lo, hi]``: multiples of a :func:`nice_step`, at most
+    ``max_ticks`` of them.
+
+    >>> nice_ticks(-0.4, 0.0, 5).tolist()
+    [-0.4, -0.3, -0.2, -0.1, 0.0]
+    >>> nice_ticks(0.0, 30_000.0, 4).tolist()
+    [0.0, 10000.0, 20000.0, 30000.0]
+    """
+    if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
+        return np.array([])
+    ticks = max(int(max_ticks) - 1, 1)
+    while True:
+        step = nice_step(hi - lo, ticks)
+        first, last = np.ceil(lo / step - 1e-9), np.floor(hi / step + 1e-9)
+        if last - first + 1 <= max_ticks or ticks == 1:
+            break
+        ticks -= 1
+    return np.array([float(f"{v:.12g}") + 0.0 for v in np.arange(first, last + 0.5) * step])
+
+
+def follow_nice_ticks(axis, max_ticks: int) -> None:
+    """Keep ``axis.tick_values`` on :func:`nice_ticks` of its scale's domain as it changes.
+
+    A component that sets ``tick_values`` itself takes over: once the axis holds values this
+    helper did not set, it leaves them alone.
+    """
+    state = {"mine": None}
+
+    def update(_=None):
+        current = np.asarray(axis.tick_values, dtype=float)
+        if state["mine"] is not None and not np.array_equal(current, state["mine"]):
+            return                                  # someone else manages these ticks
+        sc = axis.scale
+        if sc.min is None or sc.max is None:
+            return
+        state["mine"] = nice_ticks(float(sc.min), float(sc.max), max_ticks)
+        axis.tick_values = state["mine"]
+
+    axis.scale.observe(update, names=["min", "max"])
+    update()
 
 
 def fixed_scale(lo: float, hi: float) -> LinearScale:
