@@ -48,7 +48,9 @@ def progress_line(number: str, record: Progress) -> str:
 
 def course_map_markdown(record: Progress | None = None, here: str | None = None) -> str:
     """The course map as a markdown table: lesson (linked), goal, checks answered right."""
-    record = record if record is not None else _q.progress()
+    if record is None:                       # this session's record, plus other open lessons'
+        record = _q.progress()
+        record.refresh()
     rows = ["| lesson | what you will be able to do | your checks |", "| --- | --- | --- |"]
     for item in LESSONS:
         name = (f"**{item.label}** (you are here)" if item.stem == here

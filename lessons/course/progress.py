@@ -27,6 +27,20 @@ def default_path() -> Path:
         Path.home() / ".cross_margin_lab" / "progress.json")
 
 
+def _read(path: Path) -> tuple[dict[str, set[str]], str]:
+    """The record in ``path`` ({} if there is no file) and "" -- or ({}, what is wrong)."""
+    if not path.exists():
+        return {}, ""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or not isinstance(data.get("correct", {}), dict):
+            raise ValueError("it is not a progress record")
+        return {str(k): {str(q) for q in v} for k, v in data.get("correct", {}).items()
+                if isinstance(v, (list, tuple))}, ""
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return {}, str(exc)
+
+
 class Progress:
     """The set of (lesson, question) pairs answered right, read from and written to ``path``.
 
@@ -53,20 +67,20 @@ class Progress:
 
     # -- reading --------------------------------------------------------------------------
     def _load(self) -> None:
-        if not self.path.exists():
-            return
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            if not isinstance(data, dict) or not isinstance(data.get("correct", {}), dict):
-                raise ValueError("it is not a progress record")
-            self._correct = {str(k): {str(q) for q in v}
-                             for k, v in data.get("correct", {}).items()
-                             if isinstance(v, (list, tuple))}
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
+        correct, problem = _read(self.path)
+        if problem:
             self._broken = True
-            self._correct = {}
-            self.message = (f"Your progress file {self.path} could not be read ({exc}); it is "
-                            "ignored, and progress starts afresh from here.")
+            self.message = (f"Your progress file {self.path} could not be read ({problem}); it "
+                            "is ignored, and progress starts afresh from here.")
+        self._correct = correct
+
+    def refresh(self) -> None:
+        """Merge in what the file holds now (answers recorded by another open lesson)."""
+        if self._broken:
+            return
+        on_disk, problem = _read(self.path)
+        for k, v in ({} if problem else on_disk).items():
+            self._correct.setdefault(k, set()).update(v)
 
     def correct(self, lesson: str) -> set[str]:
         """Question ids of ``lesson`` ("04") answered right so far."""
@@ -74,8 +88,13 @@ class Progress:
 
     # -- writing --------------------------------------------------------------------------
     def record(self, lesson: str, question: str) -> bool:
-        """Remember a right answer and save the file; False (with ``message``) if it can't."""
+        """Remember a right answer and save the file; False (with ``message``) if it can't.
+
+        The file is read again first and merged, so two lessons open at once (two kernels,
+        each with its own record) do not overwrite each other's answers.
+        """
         self._correct.setdefault(lesson, set()).add(question)
+        self.refresh()
         data = {"version": VERSION,
                 "correct": {k: sorted(v) for k, v in sorted(self._correct.items())}}
         try:
