@@ -341,7 +341,7 @@ def bench_cascade(m: Market, n_acc: int, repeats: int, wait_s: float, res: dict)
     shock = shock_of(mc)
     print(f"2. cascade, {n_acc:,} accounts x {m.n_assets} assets, shock {SHOCK:+.0%} on risky "
           f"assets, linear impact, depth = base x {DEPTH_PER_ACCOUNT * n_acc / 1000:g}")
-    book = Book.random(mc, n_acc, seed=2)
+    book = Book.random(mc, n_acc, seed=2, preset="legacy")   # the heavy book of the goals
     out = cascade(book, mc, shock)
     t_c, t_c_min = timeit(lambda: cascade(book, mc, shock), repeats)
     print(f"   rounds {out.n_rounds} (converged={out.converged}), accounts liquidated "
@@ -351,6 +351,7 @@ def bench_cascade(m: Market, n_acc: int, repeats: int, wait_s: float, res: dict)
     print(f"   cascade to fixed point                  {fmt_t(t_c)}   (min {fmt_t(t_c_min)})   "
           f"goal < {GOAL_CASCADE_MS:g} ms  {verdict(t_c * 1e3 < GOAL_CASCADE_MS)}")
     res.update(n_cascade=n_acc, t_cascade=t_c, rounds=out.n_rounds, n_liq=out.n_liquidated)
+    bench_conventions(mc, shock, n_acc, repeats)
 
     ref, why = load_reference(wait_s)
     if ref is None:
@@ -382,6 +383,29 @@ def bench_cascade(m: Market, n_acc: int, repeats: int, wait_s: float, res: dict)
           f"(<= 1e-9) -> {'OK' if check else 'MISMATCH'}")
     res.update(t_ref=t_ref, speedup=speedup, check=check)
     print()
+
+
+def bench_conventions(mc: Market, shock: dict, n_acc: int, repeats: int) -> None:
+    """The same cascade under each liquidation convention and ``Book.random`` preset (issue 12).
+
+    Prints rounds, accounts liquidated, bad debt and the median wall time; ADL is assigned
+    lazily (on first access to ``socialized_by_account``), timed separately.
+    """
+    from widgets.engine import LiquidationRules
+    print(f"   by convention and book preset ({n_acc:,} accounts):")
+    print(f"   {'preset':>10} {'rules':>8} {'rounds':>6} {'liquidated':>10} {'bad debt':>14} "
+          f"{'cascade':>10} {'+ ADL':>9}")
+    for preset in ("legacy", "overheated", "calm"):
+        book = Book.random(mc, n_acc, seed=2, preset=preset)
+        for name, rules in (("full", LiquidationRules.full()), ("restore", LiquidationRules()),
+                            ("aave", LiquidationRules.aave())):
+            out = cascade(book, mc, shock, rules=rules)
+            t, _ = timeit(lambda: cascade(book, mc, shock, rules=rules), max(repeats // 2, 3))
+            t0 = time.perf_counter()
+            out.socialized_by_account
+            t_adl = time.perf_counter() - t0
+            print(f"   {preset:>10} {name:>8} {out.n_rounds:>6} {out.n_liquidated:>10,} "
+                  f"{out.bad_debt:>14,.0f} {fmt_t(t):>10} {fmt_t(t_adl):>9}")
 
 
 def bench_scaling(m: Market, sizes_mr, sizes_c, repeats: int, res: dict) -> None:
