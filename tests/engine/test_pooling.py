@@ -120,10 +120,11 @@ def test_capital_with_spot_holdings(m):
     a = Account.from_positions(m, holdings={"BTC": 1}, perps={"BTC": 1})
     assert capital_required(a, m) == 0.0
     assert capital_required(a, m, mode="isolated") == pytest.approx(2_500.0)
-    # 1 ETH borrowed counts 4,400 (weight 1.1): the pool must cover it in either mode
+    # 1 ETH borrowed counts 4,800 for opening (init liability weight 1.2, Mango; maintenance
+    # counts 4,400 at 1.1): the pool must cover it in either mode
     b = Account.from_positions(m, holdings={"ETH": -1}, perps={"SOL": 100})
-    assert capital_required(b, m) == pytest.approx(4_400 + 1_000)
-    assert capital_required(b, m, mode="isolated") == pytest.approx(4_400 + 1_000)
+    assert capital_required(b, m) == pytest.approx(4_800 + 1_000)
+    assert capital_required(b, m, mode="isolated") == pytest.approx(4_800 + 1_000)
 
 
 def test_capital_required_is_the_edge_of_the_initial_check(m, lesson):
