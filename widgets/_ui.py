@@ -302,16 +302,16 @@ def nice_ticks(lo: float, hi: float, max_ticks: int = 5) -> np.ndarray:
     [-0.4, -0.3, -0.2, -0.1, 0.0]
     >>> nice_ticks(0.0, 30_000.0, 4).tolist()
     [0.0, 10000.0, 20000.0, 30000.0]
+    >>> nice_ticks(0.0, 35_000.0, 4).tolist()
+    [0.0, 10000.0, 20000.0, 30000.0]
     """
     if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
         return np.array([])
-    ticks = max(int(max_ticks) - 1, 1)
-    while True:
-        step = nice_step(hi - lo, ticks)
+    e = 10.0 ** np.floor(np.log10((hi - lo) / max(int(max_ticks), 1))) / 10
+    for step in (m * e * 10.0 ** k for k in range(4) for m in (1, 2, 2.5, 5)):
         first, last = np.ceil(lo / step - 1e-9), np.floor(hi / step + 1e-9)
-        if last - first + 1 <= max_ticks or ticks == 1:
+        if last - first + 1 <= max_ticks:               # the finest round step that fits
             break
-        ticks -= 1
     return np.array([float(f"{v:.12g}") + 0.0 for v in np.arange(first, last + 0.5) * step])
 
 

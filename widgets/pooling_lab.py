@@ -179,7 +179,7 @@ class PoolingLab(_ui.Component):
         # on top of the bars (unreadable contrast) whenever health is near 0.
         return _ui.figure(title, xs, ys, [bars, line, amount, status], y_label="health ($)",
                           x_label="dashed line: liquidation (health 0)",
-                          y_format="$.2s", height="260px")
+                          y_format="$~s", height="260px")
 
     def _money_fig(self, key, title):
         names = ["Cross", "Isolated"]
@@ -190,7 +190,7 @@ class PoolingLab(_ui.Component):
                      colors=["var(--jp-ui-font-color1)"], scales={"x": xs, "y": ys},
                      align="middle", default_size=12)
         self._marks[key] = (bars, text, None, xs)
-        return _ui.figure(title, xs, ys, [bars, text], y_format="$.2s", height="220px")
+        return _ui.figure(title, xs, ys, [bars, text], y_format="$~s", height="220px")
 
     # -- inputs --------------------------------------------------------------------------
     def reset_split(self) -> None:
