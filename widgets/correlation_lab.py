@@ -260,8 +260,9 @@ class CorrelationLab(_ui.Component):
         y_dom = _ui.nice_domain([share.max() / BAR_ROOM],
                                 None if new_book else (self._y.min, self._y.max),
                                 pad=0.0, shrink=0.4)
-        p_dom = _ui.nice_domain([prob.max() / BAR_ROOM, 0.01], (self._p_scale.min,
-                                self._p_scale.max), pad=0.0, shrink=0.3)
+        p_dom = _ui.nice_domain([prob.max() / BAR_ROOM, 0.01],
+                                None if new_book else (self._p_scale.min, self._p_scale.max),
+                                pad=0.0, shrink=0.3)
         with ExitStack() as stack:                      # one message per mark
             for m in (self._heatmap, self._hist, self._prob, self._prob_label, self._line,
                       self._line_label, self._x, self._y, self._p_scale):

@@ -240,6 +240,7 @@ def test_hedged_book_histogram_fits_inside_its_axes():
     # Issue 10: the hedged histogram ran past its axis into the title on a +-$55k x axis.
     lab = CorrelationLab(account=Account.from_positions(Market.example(), **HEDGED))
     assert_fitted(lab)
+    assert lab._p_scale.max <= 0.6                 # fitted to 34 %, not the initial 0..100 %
     assert lab._x.max - lab._x.min <= 30_000
     for change in ({"correlations": {"BTC-ETH": 0.2}}, {"level": 1.0}, {"horizon_days": 5.0},
                    {"horizon_days": 0.25}):
