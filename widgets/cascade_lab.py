@@ -316,7 +316,9 @@ class CascadeLab(_ui.Component):
             sc["x_scale"].min, sc["x_scale"].max = -0.5, max(R, 1) + 0.5
         for fig in self._figures:
             fig.axes[0].tick_values = round_ticks(max(R, 1))
-        _ui.fit_scale(sc["y_price"], self._prices, pad=0.1)
+        # a little room above 0 so the unshocked stablecoin's line is not on the plot's edge
+        room = 0.05 * max(-float(np.min(self._prices)), 0.02)
+        _ui.fit_scale(sc["y_price"], self._prices, include=(0.0, room), pad=0.1)
         _ui.fit_scale(sc["y_liq"], self._cum, pad=0.1)
         lo, hi = log_domain(self._money)
         with sc["y_money"].hold_sync():

@@ -164,7 +164,7 @@ def test_round_axis_fits_the_cascade_not_the_round_limit(lab):
 def test_y_axes_fit_the_data(lab):
     prices, liq = lab._price_lines.scales["y"], lab._cum_line.scales["y"]
     lo, hi = float(np.min(lab._price_lines.y)), float(np.max(lab._cum_line.y))
-    assert prices.min <= lo and prices.max >= 0 and prices.max - prices.min <= 3 * max(-lo, 0.05)
+    assert prices.min <= lo and prices.max > 0 and prices.max - prices.min <= 3 * max(-lo, 0.05)
     assert liq.min == 0 and hi <= liq.max <= 3 * hi                     # not 0..10,000 fixed
     lab.reset()
     assert (prices.min, liq.max) == (prices.min, liq.max)              # still during Play
