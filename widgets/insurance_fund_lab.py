@@ -91,7 +91,8 @@ class InsuranceFundLab(_ui.Component):
         for name, (ctl, scale) in self._controls.items():
             ctl.observe(lambda c, n=name, s=scale, w=ctl: self._from_control(n, c["new"] * s, w,
                                                                               s), "value")
-        x_sc, y_sc = _ui.fixed_scale(-1.5, FUND_MAX / 1e6 + 1.5), _ui.fixed_scale(0.0, 1.0)
+        # 100 % bars stop a little under the top, clear of the title
+        x_sc, y_sc = _ui.fixed_scale(-1.5, FUND_MAX / 1e6 + 1.5), _ui.fixed_scale(0.0, 1.06)
         self._bars = Bars(x=FUND_GRID / 1e6, y=np.zeros((2, FUND_GRID.size)),
                           type="stacked", colors=[_ui.SAFE, _ui.DANGER],
                           scales={"x": x_sc, "y": y_sc},
