@@ -489,7 +489,10 @@ def _check_brackets(brackets, assets) -> dict:
                     f"({float(mm[b - 1])!r}), got {float(mm[b])!r}")
         derived = np.zeros(k)
         for b in range(1, k):
-            derived[b] = derived[b - 1] + fl[b] * (mm[b] - mm[b - 1])
+            # floor x mm[b] - floor x mm[b-1] (not floor x (mm[b] - mm[b-1])): the difference of
+            # two decimal rates is rarely exact in binary, the products usually are, so the
+            # published amounts come out exactly (Binance's 16,300, not 16,300.000000000002).
+            derived[b] = derived[b - 1] + (fl[b] * mm[b] - fl[b] * mm[b - 1])
         amount = cols.get("amount")
         if amount is not None:
             for b in range(k):
