@@ -1,7 +1,6 @@
 """InsuranceFundLab: who pays when collateral runs out — the fund, then the winners (lesson 6)."""
 from __future__ import annotations
 
-import ipywidgets as W
 import numpy as np
 import traitlets as T
 from bqplot import Bars, Lines
