@@ -130,7 +130,9 @@ def problem_box() -> W.HTML:
 
 def figure(title: str, x_scale, y_scale, marks, x_label: str = "", y_label: str = "",
            height: str = "280px", y_format: str = "", x_format: str = "") -> Figure:
-    """A figure with fixed scales (so axes never jump) and no animation while dragging."""
+    """A figure whose scales the component sets (fixed, or fitted with :func:`fit_scale`, which
+    keeps them while the data stay inside), no animation while dragging, and no bqplot legend
+    (use :func:`with_legend`: a legend outside the plotted area)."""
     # label_offset keeps axis titles clear of the tick labels (they overlapped at bqplot's
     # default offset with money ticks like "$1.5M").
     plot_px = float(str(height).removesuffix("px")) - 90 if str(height).endswith("px") else 200

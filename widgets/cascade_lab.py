@@ -113,8 +113,10 @@ class CascadeLab(_ui.Component):
     """A shock, then liquidations and their price impact round after round, on a book of accounts.
 
     The whole cascade is computed once per parameter change (one :func:`~widgets.engine.cascade`
-    call); Play, Step, Reset and the round slider only choose which round is shown (Play is
-    ``jslink``-ed to the round slider, so playback runs in the browser).
+    call) and shown whole, on axes fitted to it; Play, Step, Reset and the round slider only
+    choose which round is shown (Play is ``jslink``-ed to the round slider, so playback runs in
+    the browser; from the last round, Play replays the cascade from round 0). The depth control
+    steps through round multiples (1, 2, 3, 5 per decade), so 30x is exact.
 
     The default depth is 30x ``Market.example()``'s: at 1x its order books are thin for a
     10,000-account ``Book.random`` book (about $1.6 B of perp notional against $330 M of depth),
