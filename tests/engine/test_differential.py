@@ -395,3 +395,16 @@ def test_single_rate_market_reports_unchanged_by_bracket_machinery():
     same = margin_report(book, m.replace(brackets=tables))
     for name in REPORT_FIELDS:
         assert_array_equal(getattr(same, name), getattr(plain, name), err_msg=name)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiered_scene(max_accounts=12), st.lists(shocks(5), min_size=1, max_size=3))
+def test_bracket_correction_same_with_and_without_the_size_index(case, rows):
+    """margin_report finds positions above a floor by bisection in a per-book size index; the
+    liquidation path (a stack with no book) scans every cell. Both give the same sums."""
+    from widgets.engine.margin import _cross_perps_by_size, _pool_sums
+    market, book, _ = case
+    S = np.array([shocked(market, r[:market.n_assets]) for r in rows])
+    indexed = _pool_sums(book._stack, market, S, _cross_perps_by_size(book))
+    scanned = _pool_sums(book._stack, market, S)
+    assert_array_equal(indexed, scanned)

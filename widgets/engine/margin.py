@@ -94,26 +94,43 @@ def _weights(market: Market, P: np.ndarray) -> np.ndarray:
     return W
 
 
-def _bracket_correction(sums: np.ndarray, stack: np.ndarray, market: Market, P: np.ndarray):
+def _bracket_correction(sums: np.ndarray, stack: np.ndarray, market: Market, P: np.ndarray,
+                        by_size=None):
     """Add to the requirement rows of ``sums`` what higher brackets charge beyond the first rate.
 
     Only cells whose notional can reach a second bracket at some scenario price are evaluated
     (a threshold on ``|q|`` per asset), so a book of small positions pays one comparison per
-    cell. In place; ``sums`` is (R, S, A).
+    cell; the candidates of every asset go through one bracket lookup. With ``by_size`` (a
+    book's cross perps per asset sorted by size, :func:`_cross_perps_by_size`) the candidates
+    are a prefix found by bisection instead. In place; ``sums`` is (R, S, A).
     """
     n = market.n_assets
     Pmax = P.max(0)
+    picks = []
     for j in np.flatnonzero(market._tiered):
-        absq = stack[2 * n + j] + stack[3 * n + j]                  # |cross perp| (A,)
-        idx = np.flatnonzero(absq >= market._br_floor[j, 1] / Pmax[j])
-        if not idx.size:
-            continue
-        N = absq[idx] * P[:, j:j + 1]                               # (S, c)
-        col = np.full(idx.size, j)
-        sums[_MM][:, idx] += market.requirement_cells(N, col, "maintenance") \
-            - N * market._br_mm[j, 0]
-        sums[_IM][:, idx] += market.requirement_cells(N, col, "initial") \
-            - N * market._br_im[j, 0]
+        threshold = market._br_floor[j, 1] / Pmax[j]
+        if by_size is not None:
+            order, size, neg = by_size[j]                          # size descending
+            k = int(np.searchsorted(neg, -threshold, side="right"))
+            idx, sizes = order[:k], size[:k]
+        else:
+            absq = stack[2 * n + j] + stack[3 * n + j]              # |cross perp| (A,)
+            idx = np.flatnonzero(absq >= threshold)
+            sizes = absq[idx]
+        if idx.size:
+            picks.append((j, idx, sizes))
+    if not picks:
+        return
+    col = np.concatenate([np.full(idx.size, j) for j, idx, _ in picks])
+    N = np.concatenate([a for _, _, a in picks]) * P[:, col]       # (S, c)
+    extra = {_MM: market.requirement_cells(N, col, "maintenance") - N * market._br_mm[col, 0],
+             _IM: market.requirement_cells(N, col, "initial") - N * market._br_im[col, 0]}
+    start = 0
+    for _, idx, _ in picks:                # an account's cells in different assets: one by one
+        sl = slice(start, start + idx.size)
+        start = sl.stop
+        for row, add in extra.items():
+            sums[row][:, idx] += add[:, sl]
 
 
 # Products with at most this many account-scenario columns run on one OpenBLAS thread: waking
@@ -166,7 +183,7 @@ def _blas_threads_for(columns: int):
             api[1](before)
 
 
-def _pool_sums(stack: np.ndarray, market: Market, P: np.ndarray) -> np.ndarray:
+def _pool_sums(stack: np.ndarray, market: Market, P: np.ndarray, by_size=None) -> np.ndarray:
     """Pool sums, shape (R, S, n_accounts); rows indexed by the ``_WC.._IWL`` constants.
 
     ``stack`` is a book's price-independent matrix ``[h+; h-; q+; q-; cash+; cash-]``, shape
@@ -183,7 +200,7 @@ def _pool_sums(stack: np.ndarray, market: Market, P: np.ndarray) -> np.ndarray:
     with _blas_threads_for(P.shape[0] * stack.shape[1]):
         out = (W @ stack).reshape(R, P.shape[0], stack.shape[1])  # (R*S, A): one BLAS call
     if market.has_brackets:
-        _bracket_correction(out, stack, market, P)
+        _bracket_correction(out, stack, market, P, by_size)
     return out
 
 
@@ -374,6 +391,28 @@ def _bucket_layout(book: Book):
     return got
 
 
+_CROSS_BY_SIZE = weakref.WeakKeyDictionary()
+
+
+def _cross_perps_by_size(book: Book) -> list:
+    """Per asset, the book's open cross perps as ``(account index, |q|, -|q|)`` sorted by
+    ``|q|`` descending: built once per Book (on the first bracketed report), so a report finds the
+    positions above a bracket floor by bisection."""
+    got = _CROSS_BY_SIZE.get(book)
+    if got is None:
+        n = book.n_assets
+        stack = book._stack
+        got = []
+        for j in range(n):
+            absq = stack[2 * n + j] + stack[3 * n + j]
+            nz = np.flatnonzero(absq)
+            order = nz[np.argsort(-absq[nz], kind="stable")]
+            size = absq[order]
+            got.append((order, size, -size))
+        _CROSS_BY_SIZE[book] = got
+    return got
+
+
 def _open_buckets(book: Book, market: Market, P: np.ndarray):
     """Equity and requirement of every open isolated bucket, one column per bucket.
 
@@ -455,7 +494,8 @@ def margin_report(account_or_book, market: Market, prices=None) -> MarginReport:
             f"n_scenarios x n_accounts must be at most {MAX_CELLS:,}, got "
             f"{P2.shape[0]} x {book.n_accounts}")
 
-    sums = _pool_sums(book._stack, market, P2)                      # (R, S, A)
+    sums = _pool_sums(book._stack, market, P2,
+                      _cross_perps_by_size(book) if market.has_brackets else None)  # (R, S, A)
     wc, wl, mark, mm, im, value = sums[:6]
     iwc, iwl = (sums[_IWC], sums[_IWL]) if sums.shape[0] == 8 else (wc, wl)
     pnl = mark - book._entry_notional
