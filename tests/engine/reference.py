@@ -333,7 +333,8 @@ def _close_pool(acct, rules, P, lr, units):
             fc, fd, fp = [1.0] * n, 1.0, 1.0
             due = rate_c * D + perp_pen
         else:
-            fc = [min(f * D * (1.0 + pen[i]) / C, 1.0) if C > 0 else 0.0 for i in range(n)]
+            fc = [f * D * (1.0 + pen[i]) / C if C > 0 else 0.0 for i in range(n)]
+            fc = [1.0 if x > 1.0 - 1e-12 else x for x in fc]   # the engine snaps to a full seize
             fd = fp = f
             due = f * (rate_c * D + perp_pen)
     gross = 0.0
@@ -548,7 +549,7 @@ def impact_price(model, shocked, cumulative_sold, reference_price, depth, volati
 
 
 def reference_cascade(book, market, shock, impact="linear", max_rounds=50, close_factor=None,
-                      fund=0.0, lr=None):
+                      fund=0.0, lr=None, impact_scale=None):
     """Shock prices, then liquidate and move prices until nothing fails or ``max_rounds``.
 
     ``shock`` is a fraction (scalar, or one per asset). Returns a dict with keys
@@ -592,7 +593,8 @@ def reference_cascade(book, market, shock, impact="linear", max_rounds=50, close
         for i in range(n):
             cumulative[i] += flows["units"][i]
         P_next = [impact_price(impact, shocked[i], cumulative[i], rules.prices[i],
-                               rules.depth[i], rules.volatility[i]) for i in range(n)]
+                               rules.depth[i], rules.volatility[i], impact_scale)
+                  for i in range(n)]
         # What the price move does to the value of everything the book still holds.
         impact_value = 0.0
         for acct in accounts:

@@ -108,6 +108,9 @@ def markets(draw, min_assets=2, max_assets=5, min_depth=1e3, max_depth=1e10,
         volatility=draw(_per_asset(n, min_volatility, 0.2)),
         correlation=draw(correlations(n)),
         depth=draw(_per_asset(n, min_depth, max_depth)),
+        # Random penalties include misconfigured venues (penalty above the maintenance margin):
+        # the engine must still conserve value on them.
+        allow_inconsistent_penalty=True,
     )
 
 

@@ -250,7 +250,7 @@ class CascadeResult:
 
 def cascade(book: Book, market: Market, shock, impact: str = "linear", max_rounds: int = 50,
             close_factor: float | None = None, insurance_fund: float = 0.0,
-            rules=None) -> CascadeResult:
+            rules=None, impact_scale: str | None = None) -> CascadeResult:
     """Shock prices, then liquidate and apply price impact round after round.
 
     Parameters
@@ -269,6 +269,8 @@ def cascade(book: Book, market: Market, shock, impact: str = "linear", max_round
         Fund balance before the cascade.
     rules : LiquidationRules or str, optional
         Liquidation convention (:mod:`.rulebook`); overrides ``close_factor``.
+    impact_scale : {"common", "legacy"}, optional
+        Scaling of the impact models (:func:`price_impact`); default ``IMPACT_SCALE``.
 
     Returns
     -------
@@ -277,12 +279,12 @@ def cascade(book: Book, market: Market, shock, impact: str = "linear", max_round
     Examples
     --------
     Three accounts, each 1 unit of collateral (weight 0.8) against quote debt; a 5 % shock fails
-    the weakest, whose sale knocks the price down further and fails the next:
+    the weakest, whose sale (a full close) knocks the price down further and fails the next:
 
     >>> from widgets.engine import Market, Book, Account
     >>> m = Market(["X"], [100.0], asset_weight=0.8, liquidation_penalty=0.05, depth=2_000.0)
     >>> b = Book.from_accounts([Account([1.0], cash=-d) for d in (77.0, 74.0, 60.0)])
-    >>> res = cascade(b, m, shock=-0.05)
+    >>> res = cascade(b, m, shock=-0.05, rules="full")
     >>> res.n_liquidated, res.prices_by_round.round(2)[:, 0].tolist()
     (2, [95.0, 90.25, 85.5])
     """
@@ -292,6 +294,8 @@ def cascade(book: Book, market: Market, shock, impact: str = "linear", max_round
     max_rounds = check_size("max_rounds", max_rounds, 1, 10_000)
     rules = resolve_rules(market, rules, close_factor)
     fund = check_fund(insurance_fund)
+    if impact_scale not in (None, "common", "legacy"):
+        raise MarginInputError(f"impact_scale must be 'common' or 'legacy', got {impact_scale!r}")
     shocked = market.prices * (1.0 + shock_vector(market, shock))
 
     state = _State(book)
@@ -318,7 +322,7 @@ def cascade(book: Book, market: Market, shock, impact: str = "linear", max_round
             loss_by_side += flows.bad_by_side * (social / bad)
             loss_other += flows.bad_other * (social / bad)
         cumulative += flows.units_sold
-        P_next = price_impact(market, shocked, cumulative, impact)
+        P_next = price_impact(market, shocked, cumulative, impact, impact_scale)
         # Mark-to-market change of what the book still holds, caused by this price move. (Summed
         # afresh, not updated by the units sold: rounding residue would book impact on positions
         # that no longer exist. einsum's column sum is ~4x faster than .sum(0) here.)

@@ -74,7 +74,8 @@ def fund_coverage(result: CascadeResult, insurance_fund) -> FundCoverage:
 
     Examples
     --------
-    Three accounts hold 1 X each against quote debts of 105, 76.5 and 70. A 5 % shock (X at 95)
+    Three accounts hold 1 X each against quote debts of 105, 76.5 and 70; liquidation closes
+    everything and charges 5 % of the notional sold (``rules="legacy"``). A 5 % shock (X at 95)
     fails the first two: round 1 collects a 4.75 penalty (5 % of 95, from the second) and writes
     off 10 of bad debt (105 - 95). Their sales push X to 85.5, failing the third account in
     round 2 (penalty 4.275), too late to help round 1. With no fund, 4.75 is covered and 5.25
@@ -83,11 +84,11 @@ def fund_coverage(result: CascadeResult, insurance_fund) -> FundCoverage:
     >>> from widgets.engine import Market, Book, Account, cascade
     >>> m = Market(["X"], [100.0], asset_weight=0.8, liquidation_penalty=0.05, depth=2_000.0)
     >>> b = Book.from_accounts([Account([1.0], cash=-d) for d in (105.0, 76.5, 70.0)])
-    >>> res = cascade(b, m, shock=-0.05)
+    >>> res = cascade(b, m, shock=-0.05, rules="legacy")
     >>> cov = fund_coverage(res, [0.0, 3.0, 10.0])
     >>> cov.bad_debt, cov.covered.tolist(), cov.socialized.tolist()
     (10.0, [4.75, 7.75, 10.0], [5.25, 2.25, 0.0])
-    >>> float(cascade(b, m, shock=-0.05, insurance_fund=3.0).socialized_loss)
+    >>> float(cascade(b, m, shock=-0.05, insurance_fund=3.0, rules="legacy").socialized_loss)
     2.25
     """
     if not isinstance(result, CascadeResult):

@@ -220,7 +220,10 @@ def _pool_fractions(rules, market, P, h, cq, cash, pnl, equity, available, requi
         full = (equity <= 0) | ((D > 0) & (C == 0))
     with np.errstate(divide="ignore", invalid="ignore"):
         per_c = np.where(C > 0, f * D / C, 0.0)
-    f_c = np.minimum(per_c[:, None] * (1.0 + pen), 1.0)
+    f_c = per_c[:, None] * (1.0 + pen)
+    # At the collateral cap the top-rate asset is seized in full: snap rounding to exactly 1 so
+    # no dust is left to liquidate again next round.
+    f_c = np.where(f_c > 1.0 - 1e-12, 1.0, f_c)
     f_c[full] = 1.0
     f_d = np.where(full, 1.0, f)
     due = np.where(full, 1.0, f) * (rate_c * D + perp_pen)

@@ -134,6 +134,13 @@ class LiquidationRules:
         return cls("full", close_factor=1.0, protocol_share=1.0, penalty_basis=penalty_basis)
 
     @classmethod
+    def legacy(cls) -> "LiquidationRules":
+        """The engine's original rule: close everything, penalty on the notional of every leg
+        (collateral sold and debt bought back included), all of it to the insurance fund. Kept
+        so lessons and tests can show and reproduce what it did."""
+        return cls("full", close_factor=1.0, protocol_share=1.0, penalty_basis="notional")
+
+    @classmethod
     def fraction(cls, close_factor: float, penalty_basis: str = "debt") -> "LiquidationRules":
         """Close a fixed fraction of everything at stake (teaching knob)."""
         return cls("fraction", close_factor=close_factor, protocol_share=1.0,
@@ -142,7 +149,7 @@ class LiquidationRules:
 
 # The engine's rule before venue conventions existed: close everything, penalty on every leg,
 # all of it to the insurance fund.
-LEGACY = LiquidationRules("full", close_factor=1.0, protocol_share=1.0, penalty_basis="notional")
+LEGACY = LiquidationRules.legacy()
 DEFAULT = LEGACY
 
 
@@ -152,11 +159,12 @@ def resolve_rules(market, rules=None, close_factor=None) -> LiquidationRules:
     if rules is not None:
         if isinstance(rules, str):
             rules = {"aave": LiquidationRules.aave, "mango": LiquidationRules.mango,
-                     "restore": LiquidationRules, "full": LiquidationRules.full}.get(rules)
+                     "restore": LiquidationRules, "full": LiquidationRules.full,
+                     "legacy": LiquidationRules.legacy}.get(rules)
             if rules is None:
                 raise MarginInputError(
                     "rules must be a LiquidationRules or one of ['aave', 'mango', 'restore', "
-                    f"'full'], got {rules!r}")
+                    f"'full', 'legacy'], got {rules!r}")
             rules = rules()
         if not isinstance(rules, LiquidationRules):
             raise MarginInputError(f"rules must be a LiquidationRules, got {type(rules).__name__}")
