@@ -10,7 +10,7 @@ from bqplot import Bars, Label, Lines
 
 from . import _ui
 from ._account_view import AccountView, nice_ceiling
-from .engine import margin_report
+from .engine import liquidation_price, margin_report
 
 # key, title, threshold, threshold label, axis label, tick format, fixed domain (None: from the
 # account), label alignment (text to the right of the threshold line, or to its left).
@@ -36,6 +36,40 @@ def _describe(key: str, value: float) -> tuple[str, str]:
     if np.isinf(value):
         return "∞", "nothing left to cover the requirement"
     return _ui.pct(value), ("no debt" if value == 0 else "")
+
+
+def _price(x: float) -> str:
+    """``$3,352.78`` (a price, to the cent); ``none`` where there is no liquidation price."""
+    return f"${x:,.2f}" if np.isfinite(x) else "none"
+
+
+def _position_words(account, market, j: int) -> str:
+    """``spot 10`` / ``debt -30,000`` / ``perp long 0.1`` / ``perp short 10`` (joined by ' + ')."""
+    parts = []
+    h, q = float(account.holdings[j]), float(account.perps[j])
+    if h:
+        parts.append(f"{'spot' if h > 0 else 'debt'} {h:,.10g}")
+    if q:
+        parts.append(f"perp {'long' if q > 0 else 'short'} {abs(q):,.10g}"
+                     + (" (isolated bucket)" if account.mode == "isolated" else ""))
+    return " + ".join(parts)
+
+
+def liquidation_prices(account, market, prices) -> dict:
+    """``{asset: liquidation price}`` for every asset the account holds, owes or trades.
+
+    One engine call per asset (:func:`~widgets.engine.liquidation_price`): the price of that
+    asset at which the part that holds it (cross: the pool; isolated: the perp's bucket)
+    reaches zero health, every other price held at ``prices``. NaN where there is none.
+    """
+    held = (account.holdings != 0) | (account.perps != 0)
+    return {a: float(liquidation_price(account, market, a, prices=prices))
+            for a, h in zip(market.assets, held) if h}
+
+
+def _move(lp: float, now: float) -> str:
+    """``-16.2%`` / ``+19.4%``: the move from ``now`` that reaches ``lp``."""
+    return f"{(lp / now - 1.0) * 100:+.1f}%" if np.isfinite(lp) else ""
 
 
 def _with_rule(key: str, value: float, rule: str) -> str:
@@ -69,6 +103,11 @@ class HealthGauge(AccountView):
     health_factor : Float (output) — Aave health factor; liquidatable below 1; ``inf`` if no debt.
     margin_ratio : Float (output) — Binance margin ratio; liquidatable above 1 (100 %).
     liquidatable : Bool (output) — the engine's verdict (the same in every convention).
+    liquidation_prices : Dict (output) — ``{asset: price}`` for every asset the account holds,
+        owes or trades: the price of that asset alone (others held at the shocked prices) at
+        which health reaches 0 (:func:`~widgets.engine.liquidation_price`; cross: the pool,
+        isolated perp: its bucket); NaN where no price of that asset alone can liquidate.
+        Shown in a table under the gauges and stated in the summary.
     problem, summary : Unicode (outputs) — message for bad input; live text summary.
 
     Examples
@@ -79,12 +118,15 @@ class HealthGauge(AccountView):
     >>> gauge.shock = {"ETH": -0.2}         # 10 ETH now count 28,800 against 30,175 required
     >>> round(gauge.health), gauge.liquidatable
     (-1375, True)
+    >>> round(HealthGauge().liquidation_prices["ETH"], 2)  # 36,000 x (P / 4,000) = 30,175
+    3352.78
     """
 
     health = T.Float(read_only=True)
     health_factor = T.Float(read_only=True)
     margin_ratio = T.Float(read_only=True)
     liquidatable = T.Bool(read_only=True)
+    liquidation_prices = T.Dict(read_only=True)
 
     def _build(self, market) -> list:
         self._bars, self._thresholds, self._labels, self._figures, self._scales = {}, {}, {}, {}, {}
@@ -114,20 +156,24 @@ class HealthGauge(AccountView):
             self._bars[key], self._thresholds[key], self._labels[key] = bar, line, label
             self._figures[key], self._scales[key] = fig, value_scale
         self._badge = W.HTML()
+        self._liq_table = W.HTML(layout=W.Layout(width=_ui.FULL_WIDTH))
         return [self._panel, self._problem_box, self._badge, *self._figures.values(),
-                self._summary_box]
+                self._liq_table, self._summary_box]
 
     def _compute(self, account, market, shocked, rescale):
         report = margin_report(account, shocked)
+        lps = liquidation_prices(account, market, shocked.prices)
+        positions = {a: (_position_words(account, market, market.index(a)),
+                         float(shocked.prices[market.index(a)])) for a in lps}
         limit = None
         if rescale:              # health axis: fixed until the account or market changes
             base = margin_report(account, market)
             limit = nice_ceiling(max(base.weighted_collateral, abs(base.health),
                                      base.weighted_liabilities + base.maintenance_requirement))
-        return report, limit
+        return report, limit, lps, positions
 
     def _draw(self, result, rescale) -> None:
-        r, limit = result
+        r, limit, lps, positions = result
         if limit is not None:
             with self._scales["health"].hold_sync():
                 self._scales["health"].min, self._scales["health"].max = -limit, limit
@@ -153,14 +199,49 @@ class HealthGauge(AccountView):
         for key, value in values.items():
             self.set_trait(key, value)
         self.set_trait("liquidatable", bad)
+        self.set_trait("liquidation_prices", dict(lps))
+        self._liq_table.value = self._table_html(lps, positions, bad)
         colour, text = ((_ui.DANGER, "⚠ LIQUIDATABLE — past the threshold in all three "
                          "conventions") if bad else
                         (_ui.SAFE, "✓ SAFE — not liquidatable in any of the three conventions"))
         self._badge.value = (f'<div style="{_BADGE.format(c=colour)}">{html.escape(text)}</div>')
         iso = " Isolated account: each number is that of its weakest part." \
             if self.account.mode == "isolated" else ""
+        liq = "; ".join(f"{a} {_price(lp)}" + (f" ({_move(lp, positions[a][1])})"
+                                              if np.isfinite(lp) else "")
+                        for a, lp in lps.items())
+        liq = (f" Liquidation prices (one price moving, the others held): {liq}."
+               if lps else "")
         self._set_summary(
             f"Health {_ui.money(values['health'])} ({verdict}); health factor "
             f"{_with_rule('health_factor', values['health_factor'], 'liquidation below 1.00')}; "
             f"margin ratio "
-            f"{_with_rule('margin_ratio', values['margin_ratio'], 'liquidation at 100%')}.{iso}")
+            f"{_with_rule('margin_ratio', values['margin_ratio'], 'liquidation at 100%')}.{iso}"
+            f"{liq}")
+
+    @staticmethod
+    def _table_html(lps: dict, positions: dict, bad: bool) -> str:
+        """One row per position: price now, liquidation price, the move that reaches it."""
+        if not lps:
+            return ""
+        cell = "padding:2px 10px; text-align:{};"
+        head = "".join(f'<th style="{cell.format(al)}">{html.escape(t)}</th>' for t, al in (
+            ("position", "left"), ("price now", "right"), ("liquidation price", "right"),
+            ("move to reach it", "right")))
+        rows = []
+        for a, lp in lps.items():
+            words, now = positions[a]
+            move = _move(lp, now) if np.isfinite(lp) else \
+                "no price of this asset alone liquidates it"
+            rows.append("<tr>" + "".join(
+                f'<td style="{cell.format(al)}">{html.escape(t)}</td>' for t, al in (
+                    (f"{a}: {words}", "left"), (_price(now), "right"),
+                    (_price(lp), "right"), (move, "right"))) + "</tr>")
+        note = ("Already past: the liquidation price is the one that would bring health back "
+                "to 0." if bad else
+                "Each row moves one price, the others held; cross: the whole pool, isolated "
+                "perp: its bucket.")
+        return (f'<div style="{_ui._TEXT}"><b>Liquidation price of each position</b> (health '
+                f'reaches 0) <span style="{_ui._MUTED}">{html.escape(note)}</span>'
+                f'<table style="border-collapse:collapse; margin-top:2px">'
+                f'<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>')

@@ -5,7 +5,7 @@ import pytest
 
 from widgets import HealthGauge
 from widgets._account_view import example_account
-from widgets.engine import Account, MarginInputError, Market, margin_report
+from widgets.engine import Account, MarginInputError, Market, liquidation_price, margin_report
 
 KEYS = ("health", "health_factor", "margin_ratio")
 
@@ -33,7 +33,9 @@ def test_default_scenario_matches_engine():
     for k in KEYS:
         np.testing.assert_allclose(g._bars[k].y, [getattr(r, k)])
     assert g.summary == ("Health $5,825 (safe); health factor 1.19 (liquidation below 1.00); "
-                         "margin ratio 83.8% (liquidation at 100%).")
+                         "margin ratio 83.8% (liquidation at 100%). Liquidation prices (one "
+                         "price moving, the others held): BTC $41,012.66 (-59.0%); ETH "
+                         "$3,352.78 (-16.2%); SOL $768.29 (+284.1%); USDC $1.19 (+19.4%).")
     assert "SAFE" in g._badge.value and "LIQUIDATABLE" not in g._badge.value
     assert g.problem == ""
 
@@ -227,3 +229,53 @@ def test_marker_below_an_axis_points_left():
     beyond = g._beyond["health"]
     assert beyond.text[0].startswith("◀ (off scale) -$") and beyond.align == "start"
     assert beyond.x.tolist() == [g._scales["health"].min]
+
+
+def test_liquidation_prices_are_the_engines_and_zero_health():
+    g = HealthGauge()
+    m, a = g.market, g.account
+    # ETH spot: 10 x P x 0.9 = 30,175 -> P = 3,352.78; BTC perp long 0.1: 5,825 = 0.1 x (100,000
+    # - P) x ... (the engine's closed form); one entry per asset held, owed or traded.
+    assert list(g.liquidation_prices) == ["BTC", "ETH", "SOL", "USDC"]
+    assert g.liquidation_prices["ETH"] == pytest.approx(30_175 / 9)
+    for asset, lp in g.liquidation_prices.items():
+        assert lp == liquidation_price(a, m, asset)
+        prices = m.prices.copy()
+        prices[m.index(asset)] = lp
+        assert margin_report(a, m, prices).health == pytest.approx(0.0, abs=1e-6), asset
+    table = g._liq_table.value
+    assert "Liquidation price of each position" in table
+    for text in ("ETH: spot 10", "BTC: perp long 0.1", "SOL: perp short 10",
+                 "USDC: debt -30,000", "$3,352.78", "-16.2%", "$768.29", "+284.1%"):
+        assert text in table, text
+
+
+def test_liquidation_prices_follow_the_shock_with_other_prices_held():
+    g = HealthGauge()
+    g.shock = {"BTC": -0.3}                     # the BTC perp loses 3,000: ETH's price nearer
+    shocked = g.market.shocked(g.shock)
+    want = liquidation_price(g.account, g.market, "ETH", prices=shocked.prices)
+    assert g.liquidation_prices["ETH"] == want
+    assert want > 30_175 / 9                     # closer to today's 4,000
+    assert f"ETH ${want:,.2f} ({(want / 4_000 - 1) * 100:+.1f}%)" in g.summary
+    assert g.liquidation_prices["BTC"] == liquidation_price(g.account, g.market, "BTC")
+
+
+def test_isolated_perp_liquidation_price_is_its_buckets():
+    m = Market.example()
+    iso = Account.from_positions(m, perps={"BTC": 0.1, "SOL": -10}, cash=1_000, mode="isolated",
+                                 isolated_margin={"BTC": 2_000, "SOL": 500})
+    g = HealthGauge(account=iso)
+    # BTC bucket: 2,000 + 0.1 (P - 100,000) = 0.1 x P x 1.25 % -> P = 8,000 / 0.098750 = 81,012.66
+    assert g.liquidation_prices["BTC"] == pytest.approx(8_000 / 0.09875)
+    assert g.liquidation_prices == {a: liquidation_price(iso, m, a) for a in ("BTC", "SOL")}
+    assert "BTC: perp long 0.1 (isolated bucket)" in g._liq_table.value
+    assert "BTC $81,012.66 (-19.0%)" in g.summary
+
+
+def test_no_liquidation_price_is_said_in_words():
+    m = Market.example()
+    g = HealthGauge(account=Account.from_positions(m, holdings={"ETH": 10}))
+    assert math.isnan(g.liquidation_prices["ETH"])
+    assert "no price of this asset alone liquidates it" in g._liq_table.value
+    assert g.summary.endswith("Liquidation prices (one price moving, the others held): ETH none.")
