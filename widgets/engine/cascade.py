@@ -1,7 +1,8 @@
 """Cascading liquidation: forced selling moves prices, which liquidates the next account.
 
 Algorithm (deterministic): apply ``shock`` to the market's prices; then repeat — liquidate every
-liquidatable pool and bucket at the current prices (:func:`~.liquidation.liquidate`'s rule), add
+liquidatable pool and bucket at the current prices (:func:`~.liquidation.liquidate`'s rule and
+convention), add
 what the liquidations sold to the cumulative net flow per asset, move prices by the impact model —
 until nothing is liquidatable or ``max_rounds`` is reached.
 
@@ -11,10 +12,17 @@ notional, at today's prices, that moves the price by 100 % under the linear mode
 
 * ``"linear"``: ``P = P_shocked * (1 - x)`` (Cont & Schaanning's small-volume limit, as in
   fire-sale stress tests);
-* ``"sqrt"``: ``P = P_shocked * (1 - sign(x) * volatility * sqrt(|x|))`` (the square-root law
-  ``dP/P = Y sigma sqrt(Q/V)`` with ``Y = 1`` and ``depth`` in the role of daily volume);
-* ``"exponential"``: ``P = P_shocked * exp(-x)`` (Caccioli et al. 2014; Farmer et al.'s
+* ``"sqrt"``: ``P = P_shocked * (1 - sign(x) * c * sqrt(|x|))`` (the square-root law
+  ``dP/P = Y sigma sqrt(Q/V)``);
+* ``"exponential"``: ``P = P_shocked * exp(-k x)`` (Caccioli et al. 2014; Farmer et al.'s
   ``firesale_stresstest``).
+
+On the **common scale** (``scale="common"``) the three models share one parameter meaning: a
+sale of 1 % of depth moves the price by 1 % under each (``c = 0.1``, ``k = -ln(0.99)/0.01 =
+1.00503``), so switching models compares shapes, not scales (issue 12). The **legacy scale**
+uses ``c = volatility`` (``Y = 1``, depth in the role of daily volume) and ``k = 1``. The module
+constant ``IMPACT_SCALE`` is the default; ``cascade(..., impact_scale=...)`` and
+``price_impact(..., scale=...)`` choose per call.
 
 Every model is bounded to ``[1 %, 100x]`` of the shocked price, so prices stay positive and
 finite however large the flow.
@@ -133,7 +141,8 @@ class CascadeResult:
     units_sold_by_round, notional_sold_by_round : ndarray, shape (R, n_assets)
         Net units sold by liquidations (negative: bought), and their value at execution prices.
     penalty_by_round, bad_debt_by_round, socialized_loss_by_round, impact_by_round : (R,)
-        Penalties into the fund, shortfalls written off, shortfalls not covered by the fund, and
+        Penalties paid (fund and liquidators), shortfalls written off, shortfalls not covered by
+        the fund, and
         the change of the book's mark-to-market value caused by the round's price move.
     insurance_fund_by_round : ndarray, shape (R + 1,)
     first_round : ndarray of int, shape (n_accounts,)

@@ -7,25 +7,34 @@ Rule (applied to every liquidatable pool and bucket at once, at the given prices
   only that perp and its posted margin at stake; nothing outside the bucket is touched. This is
   the cross/isolated contrast of Binance, Hyperliquid and BitMEX ("isolated loses at most the
   allocated margin, cross can lose the whole balance").
-* **How much.** A fraction ``close_factor`` of every position at stake is closed at mark price:
-  collateral sold, debt bought back, perps closed, the proceeds settled in cash (or in the
-  bucket's margin). ``close_factor < 1`` is a partial liquidation (Aave's close factor: 50 % of
-  the debt per call); a pool or bucket whose equity is not positive is closed entirely (Aave
-  lifts the close factor to 100 % for deep shortfalls and books the rest as a deficit, v3.3).
-* **Penalty.** ``liquidation_penalty[asset] x notional closed`` is charged into the insurance
-  fund, but never more than the pool's or bucket's equity (a penalty cannot create debt). If a
-  partial close of a bucket leaves its posted margin negative (the penalty is paid out of the
-  open part's unrealized profit), that profit is settled into the margin: the open part is
-  re-marked at the liquidation price. Equity, penalty and positions are unchanged by this.
+* **How much.** Set by the market's :class:`~.rulebook.LiquidationRules` (or the ``rules`` /
+  ``close_factor`` argument): ``"restore"`` closes just enough to bring the pool or bucket back
+  to a target health (Mango v4's liquidation end health), in full when that is impossible;
+  ``"aave"`` repays 50 % of the debt (100 % at HF <= 0.95) and seizes ``debt x (1 + bonus)`` of
+  collateral; ``"full"`` closes everything; ``"fraction"`` (``close_factor``) closes the same
+  fraction of every position at stake. A pool or bucket whose equity is not positive is always
+  closed entirely (Aave v3.3 books the rest as a deficit). Trades are at mark price: collateral
+  sold or seized, debt bought back, perps closed, proceeds settled in cash (or in the bucket's
+  margin).
+* **Penalty.** Perps pay ``liquidation_penalty x notional closed``; spot pays
+  ``liquidation_penalty x debt repaid`` (Aave's bonus basis; the original rule, penalty on every
+  leg, is ``LiquidationRules.legacy()``). Never more than the pool's or bucket's equity (a
+  penalty cannot create debt). The rules' ``protocol_share`` of it goes to the insurance fund,
+  the rest to the liquidator as its bonus. If a partial close of a bucket leaves its posted
+  margin negative (the penalty is paid out of the open part's unrealized profit), that profit is
+  settled into the margin: the open part is re-marked at the liquidation price. Equity, penalty
+  and positions are unchanged by this.
 * **Bad debt.** A pool or bucket with negative equity is closed, its shortfall written off: the
-  insurance fund covers it first, the rest is a socialized loss (dYdX v4 and Hyperliquid:
-  insurance fund / backstop vault, then deleveraging of profitable counterparties).
+  insurance fund covers it first, the rest is a socialized loss, assigned to accounts through the
+  auto-deleveraging queue (:mod:`.adl`; dYdX v4 and Hyperliquid: insurance fund / backstop
+  vault, then deleveraging of profitable counterparties).
 
 Trades happen at the given prices, so counterparties neither gain nor lose; what leaves an
-account is exactly what the fund receives, and bad debt is exactly what the fund pays plus what is
-socialized. Hence, per call::
+account is exactly what the fund and the liquidator receive, and bad debt is exactly what the
+fund pays plus what is socialized. Hence, per call::
 
-    sum(equity_before) + fund_before == sum(equity_after) + fund_after - socialized_loss
+    sum(equity_before) + fund_before
+        == sum(equity_after) + fund_after + sum(liquidator_bonus) - socialized_loss
 
 References
 ----------
@@ -393,7 +402,8 @@ class LiquidationResult:
         Accounts where anything was liquidated.
     pool_liquidated : ndarray of bool, (n_accounts,); bucket_liquidated : (n_accounts, n_assets)
     penalty, bad_debt, notional_closed : ndarray, shape (n_accounts,)
-        Quote currency paid into the fund, written off, and closed (gross).
+        Quote currency paid as penalty (``protocol_fee + liquidator_bonus``), written off, and
+        closed (gross).
     equity_before, equity_after : ndarray, shape (n_accounts,)
         Account equity at the prices passed to :func:`liquidate` (not the market's own prices),
         before and after the call.
