@@ -1,6 +1,7 @@
 """PoolingLab: the same perps margined cross (one pool) and isolated (one bucket per perp)."""
 from __future__ import annotations
 
+import html
 import math
 from contextlib import ExitStack
 
@@ -10,7 +11,8 @@ import traitlets as T
 from bqplot import Bars, Label, Lines
 
 from . import _ui
-from .engine import Account, MarginInputError, Market, compare_pooling, proportional_split
+from .engine import (Account, MarginInputError, Market, compare_pooling, isolated_twin,
+                     liquidation_price, proportional_split)
 from .shock_panel import ShockPanel
 
 DEFAULT_POSITIONS = {"BTC": 2.0, "ETH": 50.0, "SOL": -500.0}
@@ -53,6 +55,20 @@ def _names(items) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
+def _price(x: float) -> str:
+    """``$81,012.66`` (a price, to the cent); ``none`` where there is no liquidation price."""
+    return f"${x:,.2f}" if np.isfinite(x) else "none"
+
+
+def _move(lp: float, now: float) -> str:
+    """``-19.0%``: the move from ``now`` that reaches ``lp``."""
+    return f"{(lp / now - 1.0) * 100:+.1f}%" if np.isfinite(lp) else ""
+
+
+def _price_move(lp: float, now: float) -> str:
+    return f"{_price(lp)} ({_move(lp, now)})" if np.isfinite(lp) else "none"
+
+
 class PoolingLab(_ui.Component):
     """One portfolio margined two ways: cross (one pool) vs isolated (a bucket per perp).
 
@@ -75,7 +91,12 @@ class PoolingLab(_ui.Component):
     Outputs (read-only): ``cross_liquidatable`` (bool), ``isolated_failed`` (assets whose bucket
     fails), ``cross_loss`` / ``isolated_loss`` (collateral lost to liquidation at the shocked
     prices, quote), ``cross_capital_required`` / ``isolated_capital_required`` (minimum
-    collateral to pass the initial margin check at the shocked prices), ``problem``, ``summary``.
+    collateral to pass the initial margin check at the shocked prices),
+    ``cross_liquidation_prices`` / ``isolated_liquidation_prices`` (``{asset: price}`` per open
+    perp: the price of that asset alone, the others held at the shocked prices, at which the
+    cross pool / that perp's isolated bucket reaches zero health, from
+    :func:`~widgets.engine.liquidation_price`; NaN where none; shown in a table and the
+    summary), ``problem``, ``summary``.
 
     Examples
     --------
@@ -86,6 +107,9 @@ class PoolingLab(_ui.Component):
     >>> lab.shock = {"BTC": -0.21, "ETH": -0.28, "SOL": -0.35}
     >>> lab.cross_liquidatable, lab.isolated_failed, round(lab.cross_loss)
     (True, ['BTC', 'ETH'], 30000)
+    >>> lab.shock = {"BTC": 0.0, "ETH": 0.0, "SOL": 0.0}
+    >>> round(lab.cross_liquidation_prices["SOL"], 2), round(lab.isolated_liquidation_prices["SOL"], 2)
+    (240.98, 211.38)
     """
 
     market = T.Instance(Market)
@@ -99,6 +123,8 @@ class PoolingLab(_ui.Component):
     isolated_loss = T.Float(0.0, read_only=True)
     cross_capital_required = T.Float(0.0, read_only=True)
     isolated_capital_required = T.Float(0.0, read_only=True)
+    cross_liquidation_prices = T.Dict(read_only=True)
+    isolated_liquidation_prices = T.Dict(read_only=True)
     _state_traits = ("positions", "collateral", "split", "shock")
 
     def __init__(self, market=None, positions=None, collateral=30_000.0, split=None, shock=None,
@@ -143,8 +169,10 @@ class PoolingLab(_ui.Component):
                            self._posted_slider], layout=W.Layout(width="50%"))
         for fig, flex in zip(figs, ("1 1 0", "2 1 0", "1 1 0", "1 1 0")):
             fig.layout.flex, fig.layout.width = flex, "auto"
+        self._liq_table = W.HTML(layout=W.Layout(width=_ui.FULL_WIDTH))
         super().__init__(children=[W.HBox([controls, self._panel]), self._problem_box,
-                                   W.HBox(figs[:2]), W.HBox(figs[2:]), self._summary_box],
+                                   W.HBox(figs[:2]), self._liq_table, W.HBox(figs[2:]),
+                                   self._summary_box],
                          **kwargs)
         self.market, self.positions, self.collateral = market, positions, float(collateral)
         self.shock, self.split = dict(self._panel.shock), dict(split or {})
@@ -254,7 +282,12 @@ class PoolingLab(_ui.Component):
         acct = Account.from_positions(m, perps=self.positions, cash=c)
         split = ({a: self._posted * s for a, s in proportional_split(acct, m).items()}
                  if self._auto_split else dict(self.split))
-        res = compare_pooling(acct, m, m.shocked(self.shock).prices, split)
+        P = m.shocked(self.shock).prices
+        res = compare_pooling(acct, m, P, split)
+        twin = isolated_twin(acct, m, split)
+        open_perps = [a for a in m.assets if acct.perps[m.index(a)] != 0]
+        lps = {a: (float(P[m.index(a)]), float(liquidation_price(acct, m, a, prices=P)),
+                   float(liquidation_price(twin, m, a, prices=P))) for a in open_perps}
         self._split_was_auto = self._auto_split
         self._syncing = True
         try:
@@ -262,9 +295,9 @@ class PoolingLab(_ui.Component):
         finally:
             self._syncing = False
         self._sync_controls()
-        self._draw(res)
+        self._draw(res, lps)
 
-    def _draw(self, res):
+    def _draw(self, res, lps):
         iso_names, iso = self._isolated_parts(res)
         cross = res.pool_health[:1]
         data = {"cross": (["Whole account"], cross), "iso": (iso_names, iso),
@@ -307,7 +340,37 @@ class PoolingLab(_ui.Component):
                             ("cross_capital_required", float(res.capital_required[0])),
                             ("isolated_capital_required", float(res.capital_required[1]))):
             self.set_trait(name, value)
-        self._set_summary(self._describe(res))
+        self.set_trait("cross_liquidation_prices", {a: v[1] for a, v in lps.items()})
+        self.set_trait("isolated_liquidation_prices", {a: v[2] for a, v in lps.items()})
+        self._liq_table.value = self._table_html(lps)
+        liq = "; ".join(f"{a} cross {_price_move(c, now)}, isolated {_price_move(i, now)}"
+                        for a, (now, c, i) in lps.items())
+        liq = f" Liquidation prices (one price moving, the others held): {liq}." if lps else ""
+        self._set_summary(self._describe(res) + liq)
+
+    def _table_html(self, lps) -> str:
+        """One row per open perp: price now, the cross pool's and the bucket's liquidation
+        price, each with the move that reaches it."""
+        if not lps:
+            return ""
+        cell = "padding:2px 10px; text-align:{};"
+        head = "".join(f'<th style="{cell.format(al)}">{html.escape(t)}</th>' for t, al in (
+            ("perp", "left"), ("price now", "right"), ("cross: the pool fails at", "right"),
+            ("isolated: its bucket fails at", "right")))
+        rows = []
+        for a, (now, c, i) in lps.items():
+            q = float(self.positions.get(a, 0.0))
+            rows.append("<tr>" + "".join(
+                f'<td style="{cell.format(al)}">{html.escape(t)}</td>' for t, al in (
+                    (f"{a} {'long' if q > 0 else 'short'} {abs(q):,.10g}", "left"),
+                    (_price(now), "right"), (_price_move(c, now), "right"),
+                    (_price_move(i, now), "right"))) + "</tr>")
+        note = ("one price moving, the others held; 'none': no price of that asset alone "
+                "liquidates it")
+        return (f'<div style="{_ui._TEXT}"><b>Liquidation price of each position</b> '
+                f'<span style="{_ui._MUTED}">({html.escape(note)})</span>'
+                f'<table style="border-collapse:collapse; margin-top:2px">'
+                f'<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
 
     def _isolated_parts(self, res):
         """Names and healths of the isolated parts that exist: the pool only when it holds

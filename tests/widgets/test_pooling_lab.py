@@ -14,7 +14,7 @@ import pytest
 
 from widgets import PoolingLab
 from widgets.engine import (Account, Book, Market, capital_required, isolated_twin, liquidate,
-                            margin_report)
+                            liquidation_price, margin_report)
 
 POSITIONS = {"BTC": 2.0, "ETH": 50.0, "SOL": -500.0}
 MARGIN = {"BTC": 30_000 * 5 / 18, "ETH": 30_000 * 8 / 18, "SOL": 30_000 * 5 / 18}
@@ -67,6 +67,25 @@ def assert_matches_engine(lab):
     np.testing.assert_allclose(np.array(bars.y, dtype=float), list(want.values()))
     assert lab._marks["cross"][0].y[0] == pytest.approx(e["rep"].pool_health[0])
     assert_bars_inside_their_axis(lab)
+    assert_liquidation_prices_match_engine(lab)
+
+
+def assert_liquidation_prices_match_engine(lab):
+    """Cross: the pool's; isolated: the bucket's (engine liquidation_price at shocked prices)."""
+    m = lab.market
+    acct = Account.from_positions(m, perps=lab.positions, cash=lab.collateral)
+    twin = isolated_twin(acct, m, lab.split)
+    P = m.shocked(lab.shock).prices
+    open_perps = [a for a, q in lab.positions.items() if q != 0]
+    assert list(lab.cross_liquidation_prices) == list(lab.isolated_liquidation_prices)
+    assert sorted(lab.cross_liquidation_prices) == sorted(open_perps)
+    for a in open_perps:
+        for got, account in ((lab.cross_liquidation_prices[a], acct),
+                             (lab.isolated_liquidation_prices[a], twin)):
+            want = liquidation_price(account, m, a, prices=P)
+            assert got == pytest.approx(want, nan_ok=True), a
+            if np.isfinite(want):
+                assert f"${want:,.2f}" in lab._liq_table.value and f"${want:,.2f}" in lab.summary
 
 
 def m_assets(lab):
@@ -112,6 +131,38 @@ def test_defaults_render_the_engine_numbers():
     assert lab.summary.startswith("Cross: survives (pool health $21,000); isolated: every bucket")
     assert "cross $18,000, isolated $18,000" in lab.summary and lab.problem == ""
     assert_matches_engine(lab)
+
+
+def test_default_liquidation_prices_pool_vs_bucket():
+    lab = PoolingLab()
+    # SOL short, cross: 21,000 of pool health = 500 x (P - 200) + 500 x P x 2.5 % - 2,500
+    # -> 512.5 P = 123,500 -> P = 240.98. Isolated bucket: 8,333.33 + 500 x 200 = 512.5 P
+    # -> P = 211.38 (+5.7 %: the bucket fails long before the pool).
+    assert lab.cross_liquidation_prices["SOL"] == pytest.approx(123_500 / 512.5)
+    assert lab.isolated_liquidation_prices["SOL"] == pytest.approx((MARGIN["SOL"] + 100_000) / 512.5)
+    # BTC long 2, cross: 21,000 + 2,500 = 2 x (100,000 - P) + 2 x P x 1.25 % ... -> 89,367.09
+    assert lab.cross_liquidation_prices["BTC"] == pytest.approx((200_000 - 23_500) / 1.975)
+    for a in ("BTC", "ETH", "SOL"):
+        cross, iso = lab.cross_liquidation_prices[a], lab.isolated_liquidation_prices[a]
+        assert abs(iso / lab.market.prices[lab.market.index(a)] - 1) < \
+            abs(cross / lab.market.prices[lab.market.index(a)] - 1)     # the pool is further
+    table = lab._liq_table.value
+    for text in ("SOL short 500", "$240.98 (+20.5%)", "$211.38 (+5.7%)", "BTC long 2",
+                 "cross: the pool fails at", "isolated: its bucket fails at"):
+        assert text in table, text
+    assert ("Liquidation prices (one price moving, the others held): BTC cross $89,367.09 "
+            "(-10.6%), isolated $97,046.41 (-3.0%);") in lab.summary
+    assert_liquidation_prices_match_engine(lab)
+
+
+def test_liquidation_prices_follow_sizes_and_collateral():
+    lab = PoolingLab()
+    before = dict(lab.cross_liquidation_prices)
+    lab.collateral = 60_000.0
+    assert lab.cross_liquidation_prices["SOL"] > before["SOL"]       # more room for the short
+    lab.positions = {"BTC": 2.0, "ETH": 0.0, "SOL": -500.0}
+    assert "ETH" not in lab.cross_liquidation_prices and "ETH long" not in lab._liq_table.value
+    assert_liquidation_prices_match_engine(lab)
 
 
 def test_sol_rally_fails_the_isolated_sol_bucket_but_not_cross():
@@ -343,7 +394,7 @@ def test_y_ticks_are_few_enough_not_to_overlap():
     from bqplot import LinearScale
     lab = PoolingLab()
     lab._panel._crisis.click()
-    for fig in lab.children[3].children + lab.children[2].children:
+    for fig in lab.children[4].children + lab.children[2].children:
         y_axis = fig.axes[1]
         assert isinstance(y_axis.scale, LinearScale) and y_axis.scale.allow_padding is False
         plot_px = float(fig.layout.height.removesuffix("px")) - 90
