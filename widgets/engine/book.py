@@ -261,14 +261,14 @@ class Book:
 
     @classmethod
     def _trusted(cls, holdings, perps, entry_prices, isolated, isolated_margin, cash,
-                 stack=None, entry_notional=None) -> "Book":
+                 stack=None, entry_notional=None, mode=None) -> "Book":
         """A book from arrays the engine itself produced (no validation; arrays are taken over
         and made read-only, not copied).
 
         For engine results only (a liquidation's or cascade's book): the arrays satisfy every
         invariant ``__post_init__`` checks because they were derived from a validated book by
         the engine's own rules. ``stack`` and ``entry_notional`` may be passed when already
-        up to date.
+        up to date; ``mode`` (a read-only mode array matching ``isolated``) is shared as it is.
         """
         self = object.__new__(cls)
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen dataclass)
@@ -278,7 +278,7 @@ class Book:
         set_("entry_prices", freeze(ep))
         set_("isolated_margin", freeze(isolated_margin))
         set_("cash", freeze(cash))
-        set_("mode", freeze(np.where(isolated, "isolated", "cross")))
+        set_("mode", mode if mode is not None else freeze(np.where(isolated, "isolated", "cross")))
         set_("_shape_for", "book")
         if stack is None or entry_notional is None:
             cross_q = np.where(isolated[:, None], 0.0, perps)
@@ -304,7 +304,9 @@ class Book:
     @property
     def isolated(self) -> np.ndarray:
         """Boolean mask of accounts in isolated mode, shape (n_accounts,)."""
-        return self.mode == "isolated"
+        mask = np.zeros(self.n_accounts, dtype=bool)
+        mask[self._iso_rows] = True             # cheaper than comparing the mode strings
+        return mask
 
     def account(self, i: int) -> Account:
         """Row ``i`` as an :class:`Account`."""

@@ -120,7 +120,7 @@ class _State:
         The state's arrays are handed over, so the state must not be used afterwards.
         """
         return Book._trusted(self.h, self.q, self.ep, self.isolated, self.m, self.cash,
-                             self.stack, self.entry_notional)
+                             self.stack, self.entry_notional, mode=self.mode)
 
 
 class _Flows(NamedTuple):
