@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from widgets.engine import (Book, LiquidationRules, Market, cascade, liquidate, margin_report,
+from widgets.engine import (LiquidationRules, Market, cascade, liquidate, margin_report,
                             penalty_consistency)
 
 try:

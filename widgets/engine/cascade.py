@@ -363,5 +363,6 @@ def cascade(book: Book, market: Market, shock, impact: str = "linear", max_round
         socialized_loss_by_round=np.array(rec["social"]), impact_by_round=np.array(rec["impact"]),
         insurance_fund_by_round=np.array(funds), first_round=first_round, book=state.to_book(),
         converged=converged, assets=market.assets, reference_prices=market.prices,
-        protocol_fee_by_round=np.array(rec["fee"]), liquidator_bonus_by_round=np.array(rec["bonus"]),
+        protocol_fee_by_round=np.array(rec["fee"]),
+        liquidator_bonus_by_round=np.array(rec["bonus"]),
         rules=rules, _adl_losses=(loss_by_side, loss_other))
