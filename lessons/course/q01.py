@@ -1,5 +1,6 @@
 """Lesson 01 · Margin pooling: the self-checks (asked by ``ask(...)`` cells in the notebook)."""
-from widgets.engine import capital_required, compare_pooling, isolated_twin, margin_report
+from widgets.engine import (capital_required, compare_pooling, isolated_twin, liquidation_price,
+                            margin_report)
 
 from ._fmt import num, scalar, usd
 from .questions import register
@@ -88,9 +89,9 @@ CLOSER, FURTHER, SAME = ("Closer: liquidated at a lower ETH price", "Further: a 
 
 
 @question
-def strk_liquidation_price(with_strk, short_alone, dydx, grid, zero_crossing):
+def strk_liquidation_price(with_strk, short_alone, dydx):
     """How adding a STRK long moves the ETH short's liquidation price in one cross pool."""
-    lp = lambda acct: float(zero_crossing(margin_report(acct, dydx, grid).health))
+    lp = lambda acct: float(liquidation_price(acct, dydx, "ETH"))
     strk_mm = usd(scalar(margin_report(with_strk, dydx).maintenance_requirement
                          - margin_report(short_alone, dydx).maintenance_requirement))
     return dict(
