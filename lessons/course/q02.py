@@ -76,6 +76,43 @@ def mango_state(perp, mango):
         expected=MANGO_LIQ)
 
 
+INIT_REFUSED = "Not liquidated, but the venue refuses this borrow (and any withdrawal)"
+INIT_LIQ = "Liquidatable: the debt is worth more than the venue counts the BTC"
+INIT_FINE = "Fine: 100,000 USD of BTC easily covers 85,000 USD of debt"
+
+
+@question
+def init_vs_maintenance(btc_loan, market):
+    """1 BTC against 85,000 USDC on Mango's weights: init health < 0 <= maintenance health."""
+    r = lambda: margin_report(btc_loan, market)
+    i = market.index("BTC")
+    iw, mw = float(market.init_asset_weight[i]), float(market.asset_weight[i])
+
+    def answer():
+        rep = r()
+        if bool(scalar(rep.liquidatable)):
+            return INIT_LIQ
+        return INIT_REFUSED if scalar(rep.initial_health) < 0 else INIT_FINE
+    return dict(
+        question="1 BTC (100,000 USD) is deposited and 85,000 USDC borrowed against it. On the "
+                 "example market (Mango's weights), what does the venue do?",
+        choices=[INIT_FINE, INIT_REFUSED, INIT_LIQ],
+        answer=answer,
+        feedback={
+            INIT_FINE: f"The venue never counts the BTC at 100 %. For a new borrow it uses the "
+                       f"init weight {iw:g}: {num(iw * 100_000, 0)} USD of borrowing power, less "
+                       "than the 85,000 USD owed.",
+            INIT_LIQ: f"Liquidation uses the maintenance weight {mw:g}, not the init weight "
+                      f"{iw:g}: {num(mw * 100_000, 0)} USD still covers the 85,000 USD debt."},
+        explanation=lambda: (
+            f"Maintenance health = {mw:g} x 100,000 - 85,000 = {usd(r().health)}: not "
+            f"liquidatable. Init health = {iw:g} x 100,000 - 85,000 = "
+            f"{usd(r().initial_health)}: below 0, so the venue refuses the borrow, any further "
+            "borrowing and any withdrawal. Between the two lines the account is safe but "
+            "frozen."),
+        expected=INIT_REFUSED)
+
+
 @question
 def ratio_to_health_factor(long, binance):
     """Binance's margin ratio and the health factor are reciprocals."""

@@ -5,7 +5,7 @@ Run from the repository root: python lessons/solutions/02_collateral_haircuts_an
 """
 import numpy as np
 
-from widgets.engine import Account, Market, margin_report
+from widgets.engine import Account, Market, liquidation_price, margin_report
 
 lemon = Market(["ETH", "USDC"], [3_000.0, 1.0], asset_weight=[0.80, 0.76], liability_weight=1.0)
 saver = Account.from_positions(lemon, holdings={"ETH": 1, "USDC": 1_000}, cash=-2_250)
@@ -13,8 +13,10 @@ eth_grid = np.arange(150_000, 300_001) / 100          # $1,500.00 ... $3,000.00,
 
 prices = np.column_stack([eth_grid, np.ones_like(eth_grid)])
 report = margin_report(saver, lemon, prices=prices)
-liquidation_price = eth_grid[report.liquidatable].max() + 0.01
-print(f"liquidation price ${liquidation_price:,.2f}")     # $1,862.50
+eth_liquidation_price = eth_grid[report.liquidatable].max() + 0.01
+print(f"liquidation price ${eth_liquidation_price:,.2f}")     # $1,862.50
+# The engine's closed form gives the same price without a grid:
+print(f"closed form       ${liquidation_price(saver, lemon, 'ETH'):,.2f}")
 
 # Netting the deposit against the loan instead (not how Aave counts it):
 netted = Account.from_positions(lemon, holdings={"ETH": 1, "USDC": -1_250})
