@@ -255,3 +255,32 @@ def test_cascade_flows_and_adl_sum():
     assert (res.socialized_by_account[res.liquidated] == 0).all()
     assert res.protocol_fee_by_round + res.liquidator_bonus_by_round == pytest.approx(
         res.penalty_by_round)
+
+
+def test_adl_ranks_shown_even_when_the_fund_covers_everything():
+    # the 4-account book above with a fund of 1,000: nothing is socialized, the queue still
+    # ranks C before B (BitMEX shows the ADL indicator at all times)
+    m = Market(["X"], [80.0], maintenance_margin=0.05, initial_margin=0.1,
+               liquidation_penalty=0.01)
+    b = Book(holdings=np.zeros((4, 1)), perps=[[10.0], [-5.0], [-2.0], [-1.0]],
+             entry_prices=[[100.0], [100.0], [90.0], [60.0]], cash=[50.0, 200.0, 20.0, 100.0])
+    res = liquidate(b, m, rules="full", insurance_fund=1_000.0)
+    assert res.socialized_loss == 0.0 and res.fund_payout == pytest.approx(150.0)
+    assert res.socialized_by_account.tolist() == [0.0] * 4
+    assert res.adl_rank.tolist() == [0, 2, 1, 0]
+
+
+def test_fund_coverage_counts_only_the_protocol_share():
+    # Aave sends 10 % of the bonus to the protocol: fund_coverage must replay exactly what the
+    # cascade paid into the fund, for any starting balance
+    from widgets.engine import fund_coverage
+    m = Market(["X"], [100.0], asset_weight=0.8, maintenance_margin=0.05, initial_margin=0.1,
+               liquidation_penalty=0.05, depth=2_000.0)
+    b = Book.from_accounts([Account([1.0], cash=-d) for d in (105.0, 78.0, 76.5, 70.0)])
+    res = cascade(b, m, shock=-0.05, rules="aave")
+    assert res.protocol_fee_by_round.sum() == pytest.approx(0.1 * res.penalty_by_round.sum())
+    for fund in (0.0, 1.0, 50.0):
+        direct = cascade(b, m, shock=-0.05, rules="aave", insurance_fund=fund)
+        cov = fund_coverage(res, fund)
+        assert cov.socialized[0] == pytest.approx(direct.socialized_loss, abs=1e-12)
+        assert cov.fund_after[0] == pytest.approx(direct.insurance_fund_by_round[-1], abs=1e-12)
