@@ -108,3 +108,39 @@ def strk_liquidation_price(with_strk, short_alone, dydx):
             f"pool, so the ETH short has {strk_mm} less room: {usd(lp(with_strk), 2)} instead of "
             f"{usd(lp(short_alone), 2)}."),
         expected=CLOSER)
+
+
+BIG_FIRST, SMALL_FIRST, SAME_PRICE = (
+    "The 300 BTC position: it is liquidated at a higher BTC price",
+    "The 0.5 BTC position: it has less margin behind it",
+    "Both at the same price: same leverage, same entry")
+
+
+@question
+def bracket_first_liquidated(at_10x, binance):
+    """Same 10x leverage, sizes 0.5 and 300 BTC, Binance brackets: which is liquidated first."""
+    lp = lambda q: float(liquidation_price(at_10x(q), binance, "BTC"))
+    rate = lambda q: float(binance.maintenance_requirement([q * 50_000.0])[0] / (q * 50_000.0))
+
+    def answer():
+        small, big = lp(0.5), lp(300)
+        return BIG_FIRST if big > small + 0.005 else (SMALL_FIRST if small > big + 0.005
+                                                      else SAME_PRICE)
+    return dict(
+        question="Two traders open an isolated BTC long at 50,000 USD with 10x leverage (a tenth "
+                 "of the notional posted): one buys 0.5 BTC, the other 300 BTC. On Binance's "
+                 "brackets, as BTC falls, which is liquidated first?",
+        choices=[SAME_PRICE, SMALL_FIRST, BIG_FIRST],
+        answer=answer,
+        feedback={
+            SAME_PRICE: "With one margin rate for every size that would be right. Which bracket "
+                        "is a 15,000,000 USD position in?",
+            SMALL_FIRST: "Both posted a tenth of their notional, so each has the same 10 % "
+                         "buffer. What differs is the share the venue keeps back as maintenance "
+                         "margin."},
+        explanation=lambda: (
+            f"The 300 BTC position (15,000,000 USD) is in a higher bracket: it must keep "
+            f"{rate(300) * 100:.2f} % of its notional as maintenance margin, the 0.5 BTC one "
+            f"{rate(0.5) * 100:.2f} %. Its 10 % buffer runs out sooner: liquidated at "
+            f"{usd(lp(300), 2)} against {usd(lp(0.5), 2)}."),
+        expected=BIG_FIRST)
