@@ -222,3 +222,101 @@ def test_numeric_explanations_quote_the_engine_answer(path, agreement):
                  if math.isclose(x, answer, rel_tol=tol, abs_tol=c["abs_tol"])]
         assert found, (f"{c['id']}: the explanation does not quote the engine's answer "
                        f"{answer:,.4g}: {c['explanation']}")
+
+
+# --- No answer in the prose a learner sees before checking (issue 10) -------------------------
+_DETAILS = re.compile(r"<details\b.*?</details>", re.S | re.I)
+_SECTION = re.compile(r"^#{1,2}\s", re.M)
+
+
+def _expected_answers(lesson: str) -> dict:
+    """``{question id: expected}`` read from ``course/qNN.py`` without running a lesson: the
+    ``expected=`` argument of each question function, evaluated in its module."""
+    import ast
+    import importlib
+    questions_of = _questions()
+    sys.path.insert(0, str(REPO / "lessons"))
+    try:
+        module = importlib.import_module(f"course.q{lesson}")
+    finally:
+        sys.path.remove(str(REPO / "lessons"))
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    ids = {q.id for q in questions_of(lesson)}
+    out = {}
+    for fn in tree.body:
+        if isinstance(fn, ast.FunctionDef) and fn.name in ids:
+            for node in ast.walk(fn):
+                if isinstance(node, ast.keyword) and node.arg == "expected":
+                    out[fn.name] = eval(compile(ast.Expression(node.value), module.__file__,
+                                                "eval"), vars(module))
+    return out
+
+
+def answer_spellings(expected) -> set:
+    """How prose would spell ``expected``: a choice's own text; a number with 0-2 decimals,
+    thousands separated, and in millions ('6.5 M') when large. Spellings of fewer than two
+    digits ('2') are too common to mean the answer and are left out."""
+    if isinstance(expected, str):
+        return {expected}
+    x = abs(float(expected))
+    out = {f"{x:,.{d}f}" for d in (0, 1, 2)} | {f"{x:.4g}"}
+    if x >= 1e6:
+        out |= {f"{x / 1e6:,.{d}f} M" for d in (0, 1, 2)}
+    return {s for s in out if "e" not in s and sum(ch.isdigit() for ch in s) >= 2}
+
+
+def revealed(text: str, expected) -> list:
+    """The spellings of ``expected`` that ``text`` shows outside ``<details>`` blocks."""
+    visible = _DETAILS.sub(" ", text)
+    found = []
+    for s in answer_spellings(expected):
+        if isinstance(expected, str):
+            pattern = rf"(?<![\w]){re.escape(s)}(?![\w])"
+        else:
+            pattern = rf"(?<![\d.,]){re.escape(s)}(?![\d]|[.,]\d)"
+        if re.search(pattern, visible):
+            found.append(s)
+    return found
+
+
+def _after_each_question(path: Path):
+    """``(question id, visible markdown from its ask cell to the next # or ## heading)``."""
+    cells = list(_cells(path))
+    for i, (kind, src) in enumerate(cells):
+        m = ASK.search(src) if kind == "code" else None
+        if not m:
+            continue
+        prose = []
+        for kind2, src2 in cells[i + 1:]:
+            if kind2 != "markdown":
+                continue
+            head = _SECTION.search(src2)
+            prose.append(src2[:head.start()] if head else src2)
+            if head:
+                break
+        yield m.group(1), "\n".join(prose)
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=IDS)
+def test_no_answer_in_the_prose_below_a_question(path):
+    """Markdown renders without running anything, so the text under a question (down to the
+    next section heading) must not state its answer, except inside a collapsed
+    ``<details><summary>After you check: ...</summary>`` block."""
+    expected = _expected_answers(path.stem[:2])
+    leaks = []
+    for qid, prose in _after_each_question(path):
+        assert qid in expected, f"{qid}: no expected= in course/q{path.stem[:2]}.py"
+        shown = revealed(prose, expected[qid])
+        if shown:
+            leaks.append((qid, expected[qid], shown))
+    assert not leaks, f"answers stated below their question, outside <details>: {leaks}"
+
+
+def test_answer_leak_check_can_fail():
+    text = "**Check it in the lab:** Isolated loses 21,667 USD and keeps the SOL bucket."
+    assert revealed(text, 21_666.67) == ["21,667"]
+    assert revealed("The health factor reads 1.59, as in the first question.", 1.5882) == ["1.59"]
+    assert not revealed("<details><summary>After you check</summary>reads 1.59</details>", 1.5882)
+    assert not revealed("a fall of 11.59 % or 1.593", 1.5882)
+    assert revealed("the pool is LIQUIDATABLE now", "LIQUIDATABLE")
+    assert revealed("fund 6.5 M USD", 6_524_675.0) and not revealed("x 2 y", 2.0)
