@@ -234,3 +234,15 @@ def test_generated_pages_are_up_to_date():
     run = subprocess.run([sys.executable, str(REPO / "tools" / "course_pages.py"), "--check"],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_no_question_calls_debt_over_collateral_a_margin_ratio():
+    """Binance's margin ratio is maintenance margin / margin balance (futures); debt / collateral
+    of a loan is an LTV. No question text may define the margin ratio as debt / collateral."""
+    import re
+    from pathlib import Path
+    bad = re.compile(r"margin ratio[^.]{0,40}?\b(inverse|is)\b[^.]{0,10}?debt\s*[/÷]\s*collateral",
+                     re.I | re.S)
+    for path in sorted((Path(__file__).resolve().parents[1] / "lessons" / "course").glob("q*.py")):
+        text = re.sub(r'"\s*\n\s*"', "", path.read_text(encoding="utf-8"))   # join "..." "..."
+        assert not bad.search(text), f"{path.name}: {bad.search(text).group(0)!r}"

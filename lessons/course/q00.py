@@ -48,7 +48,11 @@ def margin_ratio_reading(crash):
                  f"{pct(scalar(crash.margin_ratio), 0)}. What does that tell you?",
         answer=lambda: LIQUIDATABLE if bool(scalar(crash.liquidatable)) else SAFE,
         choices=[SAFE, LIQUIDATABLE],
-        feedback={SAFE: "That is how a health factor reads. A margin ratio is the inverse, "
-                        "debt / collateral: above 100 %, the debt is larger than the collateral."},
+        feedback={SAFE: "That is how a health factor reads. The margin ratio is the other way up, "
+                        "requirement / what the account has (Binance defines it for futures: "
+                        "maintenance margin / margin balance). For this spot loan the engine's "
+                        "ratio is weighted debt / weighted collateral: above 100 %, the debt is "
+                        "larger than the collateral the venue counts. (Plain debt / collateral "
+                        "of a loan is its LTV.)"},
         explanation=explanation,
         expected=LIQUIDATABLE)
