@@ -11,11 +11,19 @@ For the light and the dark theme (``?theme=dark``, a fresh kernel each time):
 * what the learner sees (``_render``): no MathJax error or raw TeX in markdown, no overlapping
   texts in a figure, no legend over ticks or data, readable and clickable choices, every
   relative link resolves; no browser console error at all;
+* Voilà 0.5's ``lab`` template links two Font Awesome stylesheets from cdn.jsdelivr.net,
+  which the sandboxed browser cannot fetch (2 console errors per page). Our widgets do not
+  use them (the widget bundle ships its icons), so exactly those two URLs are answered with
+  an empty stylesheet, counted and reported (``... Font Awesome CDN stylesheets stubbed``);
+  every other request and console error is left as it is. A learner online gets the real
+  files; offline, the same two harmless console errors;
 * all chart and widget text is readable (WCAG contrast >= 2; weaker than 3 is listed in
   ``artifacts/voila-<app>-<theme>-contrast.txt``); a full-page screenshot is saved as
   ``artifacts/voila-<app>-<theme>.png``.
 """
 from __future__ import annotations
+
+import re
 
 import _lab
 import _render
@@ -24,6 +32,33 @@ import pytest
 pytestmark = pytest.mark.browser
 
 APPS = [p.name for p in _lab.app_notebooks()]
+
+# The two stylesheets of Voilà 0.5's lab/index.html.j2 (``fontawesome-free@^5``; the ``^`` may
+# arrive percent-encoded). Nothing else on the CDN, and no other host, is answered.
+FONT_AWESOME_CDN = re.compile(r"^https://cdn\.jsdelivr\.net/npm/@fortawesome/fontawesome-free@"
+                              r"(\^|%5[Ee])5/css/(all|v4-shims)\.min\.css$")
+
+
+def stub_font_awesome(context) -> list[str]:
+    """Answer Voilà's two Font Awesome CDN stylesheets with an empty stylesheet; returns the
+    list the stubbed URLs are appended to (so a run can report how many it answered)."""
+    stubbed: list[str] = []
+
+    def answer(route):
+        stubbed.append(route.request.url)
+        route.fulfill(status=200, content_type="text/css", body="/* stubbed by the test */")
+    context.route(FONT_AWESOME_CDN, answer)
+    return stubbed
+
+
+def test_font_awesome_pattern_is_narrow():
+    base = "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@"
+    assert FONT_AWESOME_CDN.match(base + "^5/css/all.min.css")
+    assert FONT_AWESOME_CDN.match(base + "%5E5/css/v4-shims.min.css")
+    for other in (base + "^5/js/all.min.js", base + "^5/css/all.min.css?x=1",
+                  "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-svg.js",
+                  "https://example.org/npm/@fortawesome/fontawesome-free@^5/css/all.min.css"):
+        assert not FONT_AWESOME_CDN.match(other), other
 
 
 def test_there_are_apps():
@@ -55,6 +90,7 @@ def test_app_in_voila(app, chromium, lessons_copy, voila_home):
         for theme in ("light", "dark"):
             context = chromium.new_context(viewport=_lab.VIEWPORT)
             context.set_default_timeout(_lab.UI_TIMEOUT_MS)
+            stubbed = stub_font_awesome(context)
             page = context.new_page()
             console: list[str] = []
             page.on("console",
@@ -65,6 +101,8 @@ def test_app_in_voila(app, chromium, lessons_copy, voila_home):
             except AssertionError as exc:
                 failures.append(str(exc))
             finally:
+                print(f"\nvoila {stem} ({theme}): {len(stubbed)} Font Awesome CDN "
+                      f"stylesheet request(s) stubbed: {sorted(set(stubbed))}")
                 context.close()
     finally:
         server.stop()
