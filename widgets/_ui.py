@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from functools import cached_property
 
 import ipywidgets as W
@@ -317,6 +318,72 @@ def nice_ticks(lo: float, hi: float, max_ticks: int = 5) -> np.ndarray:
     return np.array([float(f"{v:.12g}") + 0.0 for v in np.arange(first, last + 0.5) * step])
 
 
+_FIXED_FORMAT = re.compile(r"^(?P<head>[^.]*)\.(?P<p>\d+)(?P<trim>~?)(?P<type>[f%])$")
+_SI_FORMAT = re.compile(r"^(?P<head>[^.]*)\.(?P<p>\d+)(?P<trim>~?)s$")
+
+
+def _decimals(values) -> int:
+    """The fewest decimals (0-6) that write every value exactly: 7.5 -> 1, 0.25 -> 2."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    for d in range(7):
+        if np.all(np.abs(np.round(v, d) - v) <= 1e-9 * np.maximum(1.0, np.abs(v))):
+            return d
+    return 6
+
+
+def tick_format(fmt: str, ticks) -> str:
+    """``fmt`` (a d3 format) with enough precision to tell the ``ticks`` apart exactly.
+
+    Fixed-point (``f``) and percent (``%``) formats get as many decimals as the tick step
+    needs, SI formats (``s``) as many significant digits; a format without an explicit
+    precision (d3's default of 6) or of another type is returned unchanged. The precision never
+    drops below the one ``fmt`` asks for.
+
+    >>> tick_format(".0%", [0.0, 0.025, 0.05, 0.075])     # not "0%, 3%, 5%, 8%"
+    '.1%'
+    >>> tick_format(".0%", [0.0, 0.2, 0.4])
+    '.0%'
+    >>> tick_format("$,.0f", [0.0, 0.5, 1.0, 1.5])
+    '$,.1f'
+    >>> tick_format("$.2~s", [-12_500.0, -5_000.0, 0.0, 7_500.0])   # "$-13k" was "-12.5k"
+    '$.3~s'
+    >>> tick_format("$~s", [2.5e6]), tick_format("d", [1.0, 2.0])
+    ('$~s', 'd')
+    """
+    m = _FIXED_FORMAT.match(fmt or "")
+    t = np.asarray(ticks, dtype=float).ravel()
+    t = t[np.isfinite(t)]
+    if m and t.size:
+        scaled = t * (100.0 if m["type"] == "%" else 1.0)
+        p = max(int(m["p"]), _decimals(scaled))
+        return f"{m['head']}.{p}{m['trim']}{m['type']}"
+    m = _SI_FORMAT.match(fmt or "")
+    if m and t.size:
+        nz = np.abs(t[t != 0])
+        if nz.size == 0:
+            return fmt
+        kilo = 1000.0 ** np.floor(np.log10(nz) / 3 + 1e-12)
+        mant = np.round(nz / kilo, 9)
+        sig = np.floor(np.log10(mant) + 1e-12) + 1 + [_decimals([x]) for x in mant]
+        p = max(int(m["p"]), int(sig.max()))
+        return f"{m['head']}.{p}{m['trim']}s"
+    return fmt
+
+
+def set_ticks(axis, values, fmt: str | None = None) -> None:
+    """Put the axis' ticks at ``values`` and its labels in :func:`tick_format` of its base
+    format (``fmt``, else the one the axis was built with), so every tick reads differently
+    and exactly ("2.5%", not "3%")."""
+    base = fmt if fmt is not None else getattr(axis, "_cml_base_format", axis.tick_format)
+    axis._cml_base_format = base
+    values = np.asarray(values, dtype=float)
+    with axis.hold_sync():
+        axis.tick_values = values
+        if base:
+            axis.tick_format = tick_format(base, values)
+
+
 def follow_nice_ticks(axis, max_ticks: int) -> None:
     """Keep ``axis.tick_values`` on :func:`nice_ticks` of its scale's domain as it changes.
 
@@ -333,7 +400,7 @@ def follow_nice_ticks(axis, max_ticks: int) -> None:
         if sc.min is None or sc.max is None:
             return
         state["mine"] = nice_ticks(float(sc.min), float(sc.max), max_ticks)
-        axis.tick_values = state["mine"]
+        set_ticks(axis, state["mine"])
 
     axis.scale.observe(update, names=["min", "max"])
     update()

@@ -311,14 +311,14 @@ class CorrelationLab(_ui.Component):
             inset = X_INSET * (x_dom[1] - x_dom[0])
             self._x.min, self._x.max = x_dom[0] - inset, x_dom[1] + inset
             step = _ui.nice_step(x_dom[1] - x_dom[0], 8)     # ticks on the bins' round range
-            self._hist_fig.axes[0].tick_values = np.arange(x_dom[0], x_dom[1] + step / 2, step)
+            _ui.set_ticks(self._hist_fig.axes[0], np.arange(x_dom[0], x_dom[1] + step / 2, step))
             self._hist.x = (edges[:-1] + edges[1:]) / 2
         for scale, dom, fig in ((self._y, y_dom, self._hist_fig),
                                 (self._p_scale, p_dom, self._prob_fig)):
             if (scale.min, scale.max) != dom:
+                # the y ticks follow the domain (_ui.follow_nice_ticks), labelled with the
+                # decimals their step needs (_ui.set_ticks: "2.5%", not "3%")
                 scale.min, scale.max = dom
-                # "2.5%", "5%": whole percents lost the 2.5 % steps ("3%")
-                fig.axes[1].tick_format = ".1~%"
         top = y_dom[1]
         line = [-float(buffer)] * 2
         if list(self._line.x) != line or list(self._line.y) != [0.0, top]:

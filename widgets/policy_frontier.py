@@ -19,6 +19,22 @@ def _short(name: str) -> str:
     return name if len(name) <= MAX_LABEL else name[:MAX_LABEL - 1] + "…"
 
 
+def origin_free(x_ticks, x_dom, y_ticks, y_dom) -> np.ndarray:
+    """``x_ticks`` without the one at the plot's bottom-left corner when the y axis also has a
+    tick there: the x label ("0%") would be drawn over the y label ("0") at the origin.
+
+    >>> origin_free(np.array([0.0, 0.5, 1.0]), (0.0, 1.1), np.array([0.0, 5.0]), (0.0, 6.0))
+    array([0.5, 1. ])
+    >>> origin_free(np.array([0.0, 0.5]), (0.0, 1.1), np.array([5.0, 10.0]), (4.0, 12.0))
+    array([0. , 0.5])
+    """
+    x_ticks, y_ticks = np.asarray(x_ticks, dtype=float), np.asarray(y_ticks, dtype=float)
+    tol_x, tol_y = 1e-9 * (x_dom[1] - x_dom[0]), 1e-9 * (y_dom[1] - y_dom[0])
+    if np.any(np.abs(y_ticks - y_dom[0]) <= tol_y):
+        return x_ticks[np.abs(x_ticks - x_dom[0]) > tol_x]
+    return x_ticks
+
+
 class PolicyFrontier(_ui.Component):
     """Every policy the learner scored, as a point: capital efficiency (x) vs crisis bad debt (y).
 
@@ -178,11 +194,13 @@ class PolicyFrontier(_ui.Component):
         texts = [_short(n) for n in names]
         fi = np.flatnonzero(front)
         fi = fi[np.argsort(eff[fi], kind="stable")]
-        # Round ticks on the fitted domains (bqplot's num_ticks would split them unevenly).
-        for axis, (lo, hi) in zip(self._fig.axes, (x_dom, y_dom)):
-            step = _ui.nice_step(hi - lo, 6)
-            axis.tick_values = np.arange(np.ceil(lo / step - 1e-9),
-                                         np.floor(hi / step + 1e-9) + 1) * step
+        # Round ticks on the fitted domains (bqplot's num_ticks would split them unevenly),
+        # labelled with as many decimals as their step needs.
+        ticks = [np.arange(np.ceil(lo / step - 1e-9), np.floor(hi / step + 1e-9) + 1) * step
+                 for lo, hi in (x_dom, y_dom) for step in [_ui.nice_step(hi - lo, 6)]]
+        ticks[0] = origin_free(ticks[0], x_dom, ticks[1], y_dom)
+        for axis, values in zip(self._fig.axes, ticks):
+            _ui.set_ticks(axis, values)
         with self._x.hold_sync():
             self._x.min, self._x.max = x_dom
         with self._y.hold_sync():
