@@ -129,6 +129,21 @@ def problem_box() -> W.HTML:
     return W.HTML(value="", layout=W.Layout(width=FULL_WIDTH))
 
 
+#: Chart titles and axis labels: the theme's main text colour. bqplot's own CSS paints them
+#: ``--bq-content-font-color``, which it sets to *orange* under JupyterLab's dark theme
+#: (``[data-jp-theme-light='false']``): 2.0-2.4:1 on the light-grey plot, unreadable next to
+#: the orange isolated bars. Inline styles win over that rule, in JupyterLab and in Voila.
+TEXT_FILL = "var(--jp-ui-font-color1)"
+
+
+def theme_text(fig: Figure) -> Figure:
+    """Give ``fig``'s title and axis labels the theme's text colour (see :data:`TEXT_FILL`)."""
+    fig.title_style = {**fig.title_style, "fill": TEXT_FILL}
+    for axis in fig.axes:
+        axis.label_color = TEXT_FILL
+    return fig
+
+
 def figure(title: str, x_scale, y_scale, marks, x_label: str = "", y_label: str = "",
            height: str = "280px", y_format: str = "", x_format: str = "") -> Figure:
     """A figure whose scales the component sets (fixed, or fitted with :func:`fit_scale`, which
@@ -146,11 +161,11 @@ def figure(title: str, x_scale, y_scale, marks, x_label: str = "", y_label: str 
         # overlaps its own labels in a 220 px figure ("$100" on "$200"), and its num_ticks
         # splits a domain evenly ("-13%", "-27%").
         follow_nice_ticks(axes[1], max(3, int(plot_px // 40)))
-    return Figure(
+    return theme_text(Figure(
         title=title, marks=marks, axes=axes, animation_duration=0,
         fig_margin={"top": 40, "bottom": 50, "left": 80, "right": 20},
         legend_location="top-right",
-        layout=W.Layout(width=FULL_WIDTH, height=height, min_width="300px"))
+        layout=W.Layout(width=FULL_WIDTH, height=height, min_width="300px")))
 
 
 # -- axes that fit the data ----------------------------------------------------------------

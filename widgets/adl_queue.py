@@ -148,10 +148,11 @@ class AdlQueueChart(_ui.Component):
                 Axis(scale=self._val, orientation="horizontal", side="bottom",
                      label="rank score = PnL % × effective leverage", label_offset="35px",
                      tick_format=".2f")]
-        self._fig = Figure(title="Auto-deleveraging queue (first at the top)", marks=[
-            self._bars, self._text], axes=axes, animation_duration=0,
+        self._fig = _ui.theme_text(Figure(
+            title="Auto-deleveraging queue (first at the top)", marks=[self._bars, self._text],
+            axes=axes, animation_duration=0,
             fig_margin={"top": 40, "bottom": 50, "left": 200, "right": 20},
-            layout=W.Layout(width=_ui.FULL_WIDTH, height="240px", min_width="300px"))
+            layout=W.Layout(width=_ui.FULL_WIDTH, height="240px", min_width="300px")))
         self._legend = _ui.legend([(_ui.DANGER, "deleveraged: closed at the bankruptcy price",
                                     "bar"), (_ui.CROSS, "not reached", "bar")])
 

@@ -177,3 +177,22 @@ def test_origin_free_can_fail():
     x = np.array([0.0, 0.5, 1.0])
     assert origin_free(x, (0.0, 1.0), np.array([0.0, 2.0]), (0.0, 2.0)).tolist() == [0.5, 1.0]
     assert origin_free(x, (0.0, 1.0), np.array([1.0, 2.0]), (0.5, 2.0)).tolist() == x.tolist()
+
+
+def test_every_chart_title_and_axis_label_uses_the_theme_text_colour(correlation_lab, frontier):
+    """bqplot paints titles and axis labels orange under JupyterLab's dark theme; every figure
+    of a component overrides that with the theme's text colour (inline, so it wins)."""
+    from widgets import AdlQueueChart, PoolingLab
+    from bqplot import Figure
+    for widget in (correlation_lab, frontier, AdlQueueChart(), PoolingLab()):
+        figs, stack = [], [widget]
+        while stack:
+            w = stack.pop()
+            if isinstance(w, Figure):
+                figs.append(w)
+            stack.extend(getattr(w, "children", ()) or ())
+        assert figs, type(widget).__name__
+        for fig in figs:
+            assert fig.title_style.get("fill") == _ui.TEXT_FILL, (type(widget).__name__, fig.title)
+            for a in fig.axes:
+                assert a.label_color == _ui.TEXT_FILL, (type(widget).__name__, fig.title, a.label)
