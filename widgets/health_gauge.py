@@ -138,8 +138,10 @@ class HealthGauge(AccountView):
             line = Lines(x=np.array([thr, thr]), y=np.array([0.0, 1.0]),
                          scales={"x": value_scale, "y": unit}, colors=[_ui.DANGER],
                          line_style="dashed", stroke_width=2, labels=[rule])
-            label = Label(x=np.array([thr]), y=np.array([0.1]), text=[rule],   # clear of the axis
-                          scales={"x": value_scale, "y": unit}, colors=[_ui.DANGER],
+            # clear of the axis; in the theme's text colour (the red line beside it marks the
+            # rule): vermillion text on white is 3.9:1, under WCAG AA's 4.5:1
+            label = Label(x=np.array([thr]), y=np.array([0.1]), text=[rule],
+                          scales={"x": value_scale, "y": unit}, colors=[_ui.TEXT_FILL],
                           align=align, x_offset=6 if align == "start" else -6,
                           default_size=13, font_weight="bold")
             # a value beyond the axis: the bar stops at the edge and this marker names the value
