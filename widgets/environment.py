@@ -8,6 +8,11 @@ comes from the *JupyterLab server's* environment (the ``jupyterlab_widgets`` and
 packages install it under ``share/jupyter/labextensions``), the kernel code from the kernel's
 environment, so the two can drift apart.
 
+A check that cannot be made (a version that cannot be read, a range that cannot be parsed) is
+reported as *unknown*, never as OK: ``EnvironmentReport.status`` is ``"OK"``, ``"PROBLEM"`` or
+``"UNKNOWN"`` and ``ok`` is True only for ``"OK"``. npm version ranges (``^0.13.1``,
+``^4 || ^5``) are matched by ``node-semver`` (PyPI; a port of npm's own ``semver``).
+
 This module reads only installed metadata (``importlib.metadata``, the extensions'
 ``package.json`` and the version constants in their JavaScript bundles); it imports no widget
 library at import time and never fails outside Jupyter, so it can diagnose a broken install.
@@ -39,7 +44,11 @@ _MODEL_VERSION = re.compile(
 
 @dataclass
 class EnvironmentReport:
-    """Findings of :func:`check_environment`; ``ok`` is False when widgets would not display."""
+    """Findings of :func:`check_environment`.
+
+    ``ok`` is True only when every check was made and passed; ``problems`` lists what would stop
+    widgets displaying, ``unknown`` the checks that could not be made (never counted as OK).
+    """
 
     ok: bool
     python: str
@@ -50,19 +59,27 @@ class EnvironmentReport:
     problems: list = field(default_factory=list)
     fix: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    unknown: list = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """``"PROBLEM"`` (something is wrong), ``"UNKNOWN"`` (a check could not be made) or
+        ``"OK"``."""
+        return "PROBLEM" if self.problems else ("UNKNOWN" if self.unknown else "OK")
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     def text(self) -> str:
-        lines = [f"Widget environment: {'OK' if self.ok else 'PROBLEM'}",
+        lines = [f"Widget environment: {self.status}",
                  f"  Python {self.python}; front end: {self.frontend}"]
         lines += [f"  {name} {version or 'not installed'}" for name, version in self.kernel.items()]
         for name, ext in self.extensions.items():
             lines.append(f"  front-end extension {name} {ext.get('version') or 'not found'}"
                          f" (expected {ext.get('expected') or 'any'}): "
-                         f"{'OK' if ext.get('ok', True) else 'MISMATCH'}")
+                         f"{_verdict(ext.get('ok'))}")
         lines += [f"Problem: {p}" for p in self.problems]
+        lines += [f"Could not check: {u}" for u in self.unknown]
         if self.fix:
             lines.append("How to fix it:")
             lines += [f"  {i}. {step}" for i, step in enumerate(self.fix, start=1)]
@@ -75,22 +92,36 @@ class EnvironmentReport:
         rows += [(n, v or "not installed", "kernel") for n, v in self.kernel.items()]
         rows += [(n, e.get("version") or "not found",
                   f"expected {e.get('expected') or 'any'}: "
-                  + ("✓ OK" if e.get("ok", True) else "✗ mismatch"))
+                  + {"OK": "✓ OK", "MISMATCH": "✗ mismatch"}.get(_verdict(e.get("ok")),
+                                                               "? not checked"))
                  for n, e in self.extensions.items()]
         table = "".join(f"<tr><td {cell}>{html.escape(a)}</td><td {cell}>{html.escape(b)}</td>"
                         f"<td {cell}>{html.escape(c)}</td></tr>" for a, b, c in rows)
         items = lambda xs, tag: (f"<{tag}>" + "".join(f"<li>{html.escape(x)}</li>" for x in xs)
                                  + f"</{tag}>") if xs else ""
-        head = ("✓ Widgets should display: kernel and browser code match." if self.ok else
-                "✗ Widgets may not display (\"Error displaying widget: model not found\").")
+        head, colour = {
+            "OK": ("✓ Widgets should display: kernel and browser code match.", "success"),
+            "PROBLEM": ("✗ Widgets may not display (\"Error displaying widget: model not "
+                        "found\").", "error"),
+            "UNKNOWN": ("? Some checks could not be made, so this is not a clean bill of "
+                        "health (see below).", "warn"),
+        }[self.status]
         return (f'<div role="status" style="color: var(--jp-ui-font-color1); '
                 f'font-size: var(--jp-ui-font-size1); border-left: 4px solid '
-                f'var(--jp-{"success" if self.ok else "error"}-color1); padding-left: 8px;">'
+                f'var(--jp-{colour}-color1); padding-left: 8px;">'
                 f"<p><b>{html.escape(head)}</b></p><table>{table}</table>"
                 + items(self.problems, "ul")
+                + (f"<p><b>Could not check</b></p>{items(self.unknown, 'ul')}"
+                   if self.unknown else "")
                 + (f"<p><b>How to fix it</b></p>{items(self.fix, 'ol')}" if self.fix else "")
                 + (f'<div style="color: var(--jp-ui-font-color2);">{items(self.notes, "ul")}'
                    "</div>" if self.notes else "") + "</div>")
+
+
+def _verdict(ok) -> str:
+    """An extension's ``ok``: True -> "OK", False -> "MISMATCH", None (not checked) ->
+    "UNKNOWN"."""
+    return "UNKNOWN" if ok is None else ("OK" if ok else "MISMATCH")
 
 
 # -- readers (small, so tests can replace them) --------------------------------------------
@@ -213,38 +244,27 @@ def detect_frontend(environ=None) -> tuple:
 
 
 # -- npm-style version ranges ---------------------------------------------------------------
-def _vtuple(v: str) -> tuple:
-    nums = re.findall(r"\d+", v.split("-")[0].split("+")[0])[:3]
-    return tuple(int(n) for n in nums) + (0,) * (3 - len(nums))
+def satisfies(version: str, spec: str) -> bool | None:
+    """Does ``version`` match the npm range ``spec``? None when either cannot be parsed.
 
-
-def satisfies(version: str, spec: str) -> bool:
-    """npm semver check for the forms extensions use: ``^``, ``~``, ``>=``, exact, ``||``.
+    Matching is npm's own semantics (``^``, ``~``, ``x`` ranges, hyphen ranges, ``||``,
+    prereleases) through ``node-semver``, a port of npm's ``semver`` package. A version or range
+    that does not parse answers None ("cannot tell"), never True.
 
     >>> satisfies("0.6.1", "^0.6.1"), satisfies("0.7.0", "^0.6.1"), satisfies("5.0.16", "^4 || ^5")
     (True, False, True)
+    >>> satisfies("0.13.1", "this is not a range"), satisfies("?", "^0.13")
+    (None, None)
     """
-    v = _vtuple(version)
-    for alt in spec.split("||"):
-        ok = True
-        for part in alt.split() or ["*"]:
-            op, ver = re.match(r"(\^|~|>=|<=|>|<|=)?(.*)", part.strip()).groups()
-            if ver in ("*", "x", ""):
-                continue
-            r = _vtuple(ver)
-            n = len(re.findall(r"\d+", ver))
-            if op == "^":
-                k = next((i for i, x in enumerate(r) if x != 0), min(n, 3) - 1)
-                upper = r[:k] + (r[k] + 1,) + (0,) * (2 - k)
-                ok &= r <= v < upper
-            elif op == "~":
-                upper = (r[0] + 1, 0, 0) if n == 1 else (r[0], r[1] + 1, 0)
-                ok &= r <= v < upper
-            else:
-                ok &= {">=": v >= r, "<=": v <= r, ">": v > r, "<": v < r}.get(op, v == r)
-        if ok:
-            return True
-    return False
+    import nodesemver
+
+    try:
+        if nodesemver.valid(str(version), False) is None or \
+                nodesemver.valid_range(str(spec), False) is None:
+            return None
+        return bool(nodesemver.satisfies(str(version), str(spec), False))
+    except (ValueError, TypeError):
+        return None
 
 
 # -- the check ------------------------------------------------------------------------------
@@ -275,40 +295,49 @@ def check_environment(display: bool = True) -> EnvironmentReport:
     kind, frontend = detect_frontend()
     if kv.get("jupyterlab"):
         frontend += f"; JupyterLab {kv['jupyterlab']} is installed in this kernel's environment"
-    problems, notes, extensions = [], [], {}
+    problems, notes, extensions, unknown = [], [], {}, []
     lab_in_env = bool(kv.get("jupyterlab") or kv.get("notebook") or kv.get("voila"))
 
     if not kv["ipywidgets"]:
         problems.append("ipywidgets is not installed in this kernel's environment.")
     spec = _required_spec("ipywidgets", "jupyterlab_widgets")
-    if kv["ipywidgets"] and kv["jupyterlab_widgets"] and spec and not _pep440_ok(
-            kv["jupyterlab_widgets"], spec):
-        problems.append(f"ipywidgets {kv['ipywidgets']} needs jupyterlab_widgets{spec}, but "
-                        f"jupyterlab_widgets {kv['jupyterlab_widgets']} is installed.")
+    if kv["ipywidgets"] and kv["jupyterlab_widgets"] and spec:
+        pairs = _pep440_ok(kv["jupyterlab_widgets"], spec)
+        if pairs is None:
+            unknown.append(f"ipywidgets asks for jupyterlab_widgets{spec}, which cannot be "
+                           f"compared with the installed {kv['jupyterlab_widgets']}.")
+        elif not pairs:
+            problems.append(f"ipywidgets {kv['ipywidgets']} needs jupyterlab_widgets{spec}, "
+                            f"but jupyterlab_widgets {kv['jupyterlab_widgets']} is installed.")
 
-    ext_problems = []
-    extensions[WIDGETS_EXT] = _check_widgets_ext(kv, lab_in_env, ext_problems)
-    extensions[BQPLOT_EXT] = _check_bqplot_ext(kv, lab_in_env, ext_problems)
+    ext_problems, ext_unknown = [], []
+    extensions[WIDGETS_EXT] = _check_widgets_ext(kv, lab_in_env, ext_problems, ext_unknown)
+    extensions[BQPLOT_EXT] = _check_bqplot_ext(kv, lab_in_env, ext_problems, ext_unknown)
     if kind in _HOSTED_NOTES:            # these front ends bring their own widget code
         notes.append(_HOSTED_NOTES[kind])
-        notes += [f"Only matters in JupyterLab or Voilà: {p}" for p in ext_problems]
+        notes += [f"Only matters in JupyterLab or Voilà: {p}"
+                  for p in ext_problems + ext_unknown]
     else:
         problems += ext_problems
+        unknown += ext_unknown
         if not lab_in_env:
             notes.append("JupyterLab is not installed in this kernel's environment, so the "
                          "server (and the browser code it serves) runs elsewhere and the "
                          "extensions listed here may not be the ones your browser loads: run "
                          "`jupyter labextension list` in the server's environment.")
+    if unknown:
+        notes.append("`jupyter labextension list`, run where JupyterLab runs, shows the "
+                     "extensions and whether JupyterLab itself finds them OK.")
     report = EnvironmentReport(
-        ok=not problems, python=sys.version.split()[0], kernel=kernel, frontend=frontend,
-        frontend_kind=kind, extensions=extensions, problems=problems,
-        fix=_fix_steps(kv, spec) if problems else [], notes=notes)
+        ok=not problems and not unknown, python=sys.version.split()[0], kernel=kernel,
+        frontend=frontend, frontend_kind=kind, extensions=extensions, problems=problems,
+        fix=_fix_steps(kv, spec) if problems else [], notes=notes, unknown=unknown)
     if display:
         _display(report)
     return report
 
 
-def _check_widgets_ext(kv, lab_in_env, problems) -> dict:
+def _check_widgets_ext(kv, lab_in_env, problems, unknown) -> dict:
     ext = read_labextension(WIDGETS_EXT)
     need = _ipywidgets_protocol()
     info = {"version": ext and ext["version"], "path": ext and ext["path"], "ok": True,
@@ -319,8 +348,17 @@ def _check_widgets_ext(kv, lab_in_env, problems) -> dict:
             problems.append(f"The browser-side widget extension ({WIDGETS_EXT}, installed by "
                             "the jupyterlab_widgets package) is missing.")
         return info
+    if kv["ipywidgets"]:
+        unread = ([f"the widget model versions ipywidgets {kv['ipywidgets']} asks for"]
+                  if not need else [])
+        unread += [f"the {kind} widget model versions in the browser bundle {ext['path']}"
+                   for kind in need if not ext["models"].get(kind)]
+        if unread:                                # an unreadable version proves nothing
+            info["ok"] = None
+            unknown.append(f"could not read {' or '.join(unread)}, so whether the browser "
+                           f"extension {WIDGETS_EXT} {ext['version']} matches is unknown.")
     missing = [(kind, wanted, ext["models"][kind]) for kind, wanted in need.items()
-               if ext["models"].get(kind)          # an unreadable bundle proves nothing
+               if ext["models"].get(kind)
                and not any(h.split(".")[0] == wanted.split(".")[0] for h in ext["models"][kind])]
     if missing:
         info["ok"] = False
@@ -334,7 +372,7 @@ def _check_widgets_ext(kv, lab_in_env, problems) -> dict:
     return info
 
 
-def _check_bqplot_ext(kv, lab_in_env, problems) -> dict:
+def _check_bqplot_ext(kv, lab_in_env, problems, unknown) -> dict:
     ext = read_labextension(BQPLOT_EXT)
     wanted = _bqplot_frontend_range() if kv["bqplot"] else None
     info = {"version": ext and ext["version"], "path": ext and ext["path"],
@@ -345,14 +383,24 @@ def _check_bqplot_ext(kv, lab_in_env, problems) -> dict:
             problems.append(f"bqplot {kv['bqplot']} is installed but its browser extension is "
                             "missing, so charts cannot display.")
         return info
-    if wanted and not satisfies(ext["version"], wanted):
+    match = satisfies(ext["version"], wanted) if wanted else None
+    if kv["bqplot"] and match is None:
+        info["ok"] = None
+        unknown.append(f"could not compare the bqplot browser extension {ext['version']} with "
+                       f"the range bqplot {kv['bqplot']} expects ({wanted or 'unreadable'}).")
+    elif match is False:
         info["ok"] = False
         problems.append(f"bqplot {kv['bqplot']} in the kernel expects the bqplot browser "
                         f"extension {wanted}, but {ext['version']} is installed: charts show "
                         "\"model not found\" or stay blank.")
     scales = ext.get("dependencies", {}).get("bqscales")
     dep = read_labextension("bqscales") if scales else None
-    if dep is not None and not satisfies(dep["version"], scales):
+    dep_match = satisfies(dep["version"], scales) if dep is not None else True
+    if dep_match is None:
+        info["ok"] = None if info["ok"] else info["ok"]
+        unknown.append(f"could not compare bqscales {dep['version']} with the range {scales} "
+                       "the bqplot browser extension asks for.")
+    elif not dep_match:
         info["ok"] = False
         problems.append(f"The bqplot browser extension needs bqscales {scales}, but "
                         f"{dep['version']} is installed.")
@@ -371,12 +419,17 @@ def _check_shadowing(name, ext, info, problems) -> None:
                         "leftover folder under ~/.local/share/jupyter/labextensions).")
 
 
-def _pep440_ok(version: str, spec: str) -> bool:
+def _pep440_ok(version: str, spec: str) -> bool | None:
+    """PEP 440 match; None ("cannot tell", never True) when either does not parse."""
     try:
-        from packaging.specifiers import SpecifierSet
-        return SpecifierSet(spec).contains(version, prereleases=True)
-    except Exception:                                   # packaging missing or odd spec
-        return True
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+        from packaging.version import InvalidVersion, Version
+    except ImportError:                                 # packaging missing: cannot tell
+        return None
+    try:
+        return SpecifierSet(spec).contains(Version(version), prereleases=True)
+    except (InvalidSpecifier, InvalidVersion, TypeError):
+        return None
 
 
 def _fix_steps(kv, spec) -> list:

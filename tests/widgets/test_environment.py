@@ -149,3 +149,61 @@ def test_satisfies_npm_ranges():
     assert satisfies("0.3.7", "^0.3.2") and satisfies("1.2.9", "~1.2.3")
     assert not satisfies("1.3.0", "~1.2.3") and satisfies("2.0.0", ">=1.0.0")
     assert satisfies("6.0.1", "^2 || ^3 || ^4 || ^5 || ^6") and satisfies("1.0.0", "*")
+    # node-semver (npm's semantics): hyphen ranges, x ranges, prereleases excluded by default
+    assert satisfies("1.5.0", "1.2.3 - 2.3.4") and not satisfies("2.4.0", "1.2.3 - 2.3.4")
+    assert satisfies("4.9.9", "4.x") and not satisfies("5.0.0", "4.x")
+    assert not satisfies("1.0.0-rc.1", "^0.9 || ^1.0.0")
+
+
+def test_satisfies_says_none_when_it_cannot_tell():
+    """An unparseable version or range is "cannot tell" (None), never a match."""
+    for version, spec in (("0.13.1", "this is not a range"), ("?", "^0.13"),
+                          ("", "^1"), ("1.0.0", ">=x.y")):
+        assert satisfies(version, spec) is None, (version, spec)
+
+
+def test_an_unreadable_range_is_unknown_not_ok(monkeypatch, capsys):
+    """bqplot's expected front-end range cannot be parsed: the report is UNKNOWN, not OK."""
+    monkeypatch.setattr(environment, "_bqplot_frontend_range", lambda: "not a range")
+    report = check_environment()
+    out = capsys.readouterr().out
+    assert not report.ok and report.status == "UNKNOWN" and report.problems == []
+    assert out.startswith("Widget environment: UNKNOWN")
+    assert report.extensions["bqplot"]["ok"] is None
+    assert "bqplot browser extension" in report.unknown[0] and "not a range" in report.unknown[0]
+    assert "Could not check: " in out
+    assert any(line.startswith("  front-end extension bqplot") and line.endswith(": UNKNOWN")
+               for line in out.splitlines())
+    html = report._repr_html_()
+    assert "? not checked" in html and "Could not check" in html
+    assert "Widgets should display" not in html and "var(--jp-warn-color1)" in html
+
+
+def test_an_unreadable_bundle_or_protocol_is_unknown(monkeypatch):
+    """No model version found in the widget bundle, or none asked for by ipywidgets: UNKNOWN
+    (the old check called an unreadable bundle OK)."""
+    _fake_frontend(monkeypatch, **{WIDGETS_EXT: _ext("5.0.16", models={})})
+    report = check_environment(display=False)
+    assert report.status == "UNKNOWN" and not report.ok
+    assert report.extensions[WIDGETS_EXT]["ok"] is None
+    assert "browser bundle" in " ".join(report.unknown)
+    monkeypatch.undo()
+    monkeypatch.setattr(environment, "detect_frontend", lambda environ=None: ("python", "t"))
+    monkeypatch.setattr(environment, "_ipywidgets_protocol", lambda: {})
+    report = check_environment(display=False)
+    assert report.status == "UNKNOWN" and "ipywidgets" in report.unknown[0]
+
+
+def test_an_unparseable_pep440_pair_is_unknown(monkeypatch):
+    real = environment.kernel_versions()
+    monkeypatch.setattr(environment, "kernel_versions",
+                        lambda: {**real, "jupyterlab_widgets": "not-a-version"})
+    report = check_environment(display=False)
+    assert report.status == "UNKNOWN" and not report.ok and report.problems == []
+    assert "jupyterlab_widgets" in report.unknown[0]
+
+
+def test_a_mismatch_wins_over_unknown(monkeypatch):
+    _fake_frontend(monkeypatch, bqplot=_ext("0.5.46"), **{WIDGETS_EXT: _ext("5.0.16")})
+    report = check_environment(display=False)
+    assert report.status == "PROBLEM" and report.unknown and report.problems
