@@ -591,6 +591,68 @@ def low_contrast(page, minimum: float) -> list[dict]:
     return sorted((f for f in found if f["ratio"] < minimum), key=lambda f: f["ratio"])
 
 
+# -- axe-core (installed from the npm registry by .ci/run) ------------------------------------
+AXE_VERSION = "4.14.1"                       # the version .ci/run installs (AXE_CORE_VERSION)
+AXE_DIR = Path(os.environ.get("CML_AXE_DIR", Path(__file__).resolve().parent / ".axe"))
+AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+AXE_INSTALL = ("npm install --no-save --prefix tests/browser/.axe "
+               f"axe-core@{AXE_VERSION}")
+# What axe checks: WCAG 2.0/2.1/2.2 A and AA rules plus axe's best practices.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+# The learner's part of a page: every notebook output area (JupyterLab's current notebook,
+# or Voila's page). Lab's own chrome (menus, toolbar) is not ours to fix.
+AXE_LAB_SCOPE = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output"
+AXE_VOILA_SCOPE = ".jp-OutputArea-output"
+
+
+def axe_problem() -> str | None:
+    """Why axe cannot run here (None when it can), with the command that installs it."""
+    if not AXE_JS.is_file():
+        return f"axe-core is not installed ({AXE_JS} missing): run `{AXE_INSTALL}`"
+    return None
+
+
+def run_axe(page, scope: str) -> tuple[int, list[dict]]:
+    """Run axe-core on every element matching ``scope``; returns how many elements matched and
+    axe's violations, one dict per rule: ``id``, ``impact``, ``help`` and ``nodes`` (CSS target,
+    a slice of the HTML and axe's failure summary for each offending element)."""
+    if not page.evaluate("() => !!window.axe"):
+        page.add_script_tag(path=str(AXE_JS))
+    found = page.evaluate("(scope) => document.querySelectorAll(scope).length", scope)
+    if found == 0:
+        return 0, []
+    return found, page.evaluate("""async ([scope, tags]) => {
+        const r = await axe.run({include: [scope]},
+                                {runOnly: {type: 'tag', values: tags},
+                                 resultTypes: ['violations']});
+        return r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.map((n) => ({target: n.target.join(' '),
+                                        html: n.html.slice(0, 240),
+                                        summary: (n.failureSummary || '').slice(0, 400)}))}));
+    }""", [scope, AXE_TAGS])
+
+
+def axe_lines(violations: list[dict], prefix: str = "") -> list[str]:
+    """One line per offending element: ``rule (impact): help -- target -- html``."""
+    return [f"{prefix}{v['id']} ({v['impact']}): {v['help']} -- {n['target']} -- {n['html']}"
+            for v in violations for n in v["nodes"]]
+
+
+def write_artifact(name: str, lines: list[str]) -> None:
+    """``artifacts/<name>`` with ``lines``; an old file of that name goes when there are none."""
+    path = ARTIFACTS / name
+    if lines:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    elif path.exists():
+        path.unlink()
+
+
+def axe_count(violations: list[dict]) -> int:
+    """Offending elements, all rules together (what the per-lesson numbers count)."""
+    return sum(len(v["nodes"]) for v in violations)
+
+
 def press_slider_keys(page, keys=("ArrowLeft", "ArrowLeft", "ArrowRight"),
                       timeout_ms: int = 3_000) -> tuple[dict, dict, dict] | None:
     """Find a slider that moves a chart: for each visible slider handle of a chart component,

@@ -47,6 +47,23 @@ def _browser_available():
         pytest.skip(f"browser tests skipped: {BROWSER_PROBLEM}")
 
 
+AXE_PROBLEM = _lab.axe_problem()
+
+
+@pytest.fixture(scope="session")
+def axe_available() -> bool:
+    """True when axe-core is installed (``.ci/run`` installs it from the npm registry). Missing:
+    a failure under CI, else False and a warning with the install command (the rest of each
+    browser test still runs; ``test_axe_core_installed`` shows the skip and its reason)."""
+    if AXE_PROBLEM is None:
+        return True
+    if IN_CI:
+        pytest.fail(f"accessibility check cannot run in CI: {AXE_PROBLEM}", pytrace=False)
+    import warnings
+    warnings.warn(f"accessibility (axe) check skipped: {AXE_PROBLEM}", stacklevel=1)
+    return False
+
+
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     _lab.ARTIFACTS.mkdir(parents=True, exist_ok=True)

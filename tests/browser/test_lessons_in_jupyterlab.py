@@ -14,7 +14,11 @@ For each ``lessons/NN_*.ipynb`` (new lessons are picked up automatically):
    no two texts of a figure overlapping, no legend over ticks or data; choices that do not
    overlap, are not cut and take their own clicks; every relative link resolves (file and
    #anchor); and no browser console error at all (bqplot's NaN complaints included);
-7. screenshots of the whole notebook in JupyterLab Light and JupyterLab Dark
+7. accessibility: axe-core (``_lab.run_axe``, WCAG 2.x A/AA and best practices) on every
+   output area of the notebook, in JupyterLab Light and Dark; any violation fails, the count
+   per theme is printed and each offending element listed in
+   ``artifacts/<lesson>-<theme>-axe.txt``;
+8. screenshots of the whole notebook in JupyterLab Light and JupyterLab Dark
    (``tests/browser/artifacts/<lesson>-light.png`` / ``-dark.png``); in both themes every chart
    text must reach WCAG AA (contrast >= 4.5:1 against what is behind it), widget text >= 2:1;
    texts under 4.5 are listed in ``artifacts/<lesson>-<theme>-contrast.txt``.
@@ -57,8 +61,16 @@ def _write_demo(root) -> None:
     (root / DEMO).write_text(json.dumps(nb), encoding="utf-8")
 
 
+def test_axe_core_installed(axe_available):
+    """The accessibility check has its engine (skipped locally with the install command, a
+    failure under CI)."""
+    if not axe_available:
+        pytest.skip(f"axe-core missing: {_lab.AXE_INSTALL}")
+    assert _lab.AXE_JS.stat().st_size > 100_000
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
-def test_lesson_runs_and_renders(notebook, lab, lessons_copy):
+def test_lesson_runs_and_renders(notebook, lab, lessons_copy, axe_available):
     if notebook == DEMO:
         _write_demo(lessons_copy)
     stem = notebook.removesuffix(".ipynb")
@@ -110,7 +122,7 @@ def test_lesson_runs_and_renders(notebook, lab, lessons_copy):
     clock.lap("look")
 
     # -- screenshots and readability in both themes --------------------------------------------
-    unreadable, off_theme = [], []
+    unreadable, off_theme, axe_found, axe_counts = [], [], [], {}
     for theme, suffix in ((_lab.LIGHT, "light"), (_lab.DARK, "dark")):
         lab.set_theme(theme)
         with lab.whole_notebook():
@@ -120,6 +132,13 @@ def test_lesson_runs_and_renders(notebook, lab, lessons_copy):
             unreadable += [f"{suffix}: {line}"
                            for line in _lab.contrast_report(page, f"{stem}-{suffix}")]
             off_theme += [f"{suffix}: {line}" for line in _lab.off_theme_chart_text(page)]
+            if axe_available:
+                scoped, violations = _lab.run_axe(page, _lab.AXE_LAB_SCOPE)
+                assert scoped > 0 or expected == 0, f"{notebook}: no output area for axe"
+                axe_counts[suffix] = _lab.axe_count(violations)
+                lines = _lab.axe_lines(violations)
+                _lab.write_artifact(f"{stem}-{suffix}-axe.txt", lines)
+                axe_found += [f"{suffix}: {line}" for line in lines]
         clock.lap(suffix)
     lab.set_theme(_lab.LIGHT)
     assert lab.errors(console=False) == [], f"{notebook}: errors after switching themes"
@@ -127,6 +146,9 @@ def test_lesson_runs_and_renders(notebook, lab, lessons_copy):
     seen["console"] = lab.console_problems()
     seen[_lab.CONTRAST_KEY] = unreadable
     seen["chart title / axis label off the theme's text colour"] = off_theme
+    seen["axe-core violations"] = axe_found
+    print(f"\n{notebook}: axe violations (elements) "
+          + (", ".join(f"{k} {v}" for k, v in axe_counts.items()) or "not run"))
     print(f"\n{notebook}: looked at {_render.counts(looked)}; problems: "
           + "; ".join(f"{k} {len(v)}" for k, v in seen.items()))
     assert not any(seen.values()), _render.format_problems(notebook, seen)

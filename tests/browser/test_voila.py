@@ -17,6 +17,8 @@ For the light and the dark theme (``?theme=dark``, a fresh kernel each time):
   an empty stylesheet, counted and reported (``... Font Awesome CDN stylesheets stubbed``);
   every other request and console error is left as it is. A learner online gets the real
   files; offline, the same two harmless console errors;
+* axe-core (``_lab.run_axe``: WCAG 2.x A/AA and best practices) finds no violation in the
+  app's output areas (each offending element in ``artifacts/voila-<app>-<theme>-axe.txt``);
 * all chart text reaches WCAG AA (contrast >= 4.5:1), widget text >= 2:1 (weaker than 4.5 is
   listed in ``artifacts/voila-<app>-<theme>-contrast.txt``); a full-page screenshot is saved as
   ``artifacts/voila-<app>-<theme>.png``.
@@ -81,7 +83,7 @@ def _errors(page) -> list[str]:
 
 
 @pytest.mark.parametrize("app", APPS)
-def test_app_in_voila(app, chromium, lessons_copy, voila_home):
+def test_app_in_voila(app, chromium, lessons_copy, voila_home, axe_available):
     stem = app.removesuffix(".ipynb")
     server = _lab.start_voila(lessons_copy / "apps" / app, voila_home,
                               _lab.ARTIFACTS / f"voila-{stem}.log")
@@ -97,7 +99,8 @@ def test_app_in_voila(app, chromium, lessons_copy, voila_home):
                     lambda m, c=console: m.type == "error" and c.append(_lab.console_text(m)))
             page.on("pageerror", lambda exc, c=console: c.append(f"pageerror: {exc}"))
             try:
-                _check_app(page, server, stem, theme, console, lessons_copy / "apps")
+                _check_app(page, server, stem, theme, console, lessons_copy / "apps",
+                           axe_available)
             except AssertionError as exc:
                 failures.append(str(exc))
             finally:
@@ -110,7 +113,7 @@ def test_app_in_voila(app, chromium, lessons_copy, voila_home):
 
 
 def _check_app(page, server, stem: str, theme: str, console: list[str],
-               app_dir) -> None:
+               app_dir, axe_available: bool = False) -> None:
     where = f"voila {stem} ({theme})"
     page.goto(f"{server.url}/?theme={theme}", wait_until="domcontentloaded",
               timeout=_lab.KERNEL_TIMEOUT_MS)
@@ -145,6 +148,12 @@ def _check_app(page, server, stem: str, theme: str, console: list[str],
         seen[_lab.CONTRAST_KEY] = _lab.contrast_report(page, name)
         seen["chart title / axis label off the theme's text colour"] = (
             _lab.off_theme_chart_text(page))
+        if axe_available:
+            scoped, violations = _lab.run_axe(page, _lab.AXE_VOILA_SCOPE)
+            assert scoped > 0, f"{where}: no output area for axe"
+            seen["axe-core violations"] = _lab.axe_lines(violations)
+            _lab.write_artifact(f"{name}-axe.txt", seen["axe-core violations"])
+            print(f"\n{where}: axe violations (elements) {_lab.axe_count(violations)}")
     seen["console"] = list(console)
     print(f"\n{where}: looked at {_render.counts(looked)}; problems: "
           + "; ".join(f"{k} {len(v)}" for k, v in seen.items()))
