@@ -17,6 +17,7 @@ import numpy as np
 import traitlets as T
 from bqplot import Axis, Figure, LinearScale, OrdinalScale
 
+from . import _controls
 from .engine import MarginInputError
 
 # Okabe & Ito (2008) colour-blind-safe palette; meaning is never carried by colour alone (every
@@ -70,12 +71,30 @@ def ratio(x: float, digits: int = 2) -> str:
 
 
 def slider(description: str, value: float, min: float, max: float, step: float,
-           fmt: str = ".0%", continuous: bool = True, tooltip: str = "") -> W.FloatSlider:
-    """A labelled, keyboard-operable slider (arrow keys step it; the label is its name)."""
-    return W.FloatSlider(
+           fmt: str = ".0%", continuous: bool = True, tooltip: str = "") -> _controls.Slider:
+    """A labelled, keyboard-operable slider: its visible label is its accessible name, arrow
+    keys step it, and a screen reader hears the value in its unit ("-5 %", "30,000 USD";
+    ``fmt`` is ".N%", ".Nf", ",.Nf" or "$,.Nf"). See :mod:`widgets._controls`."""
+    return _controls.Slider(
         value=value, min=min, max=max, step=step, description=description,
         readout_format=fmt, continuous_update=continuous, tooltip=tooltip or description,
-        style={"description_width": "initial"}, layout=W.Layout(width=FULL_WIDTH))
+        layout=W.Layout(width=FULL_WIDTH))
+
+
+def int_slider(description: str, value: int, min: int, max: int, step: int = 1,
+               tooltip: str = "", continuous: bool = True) -> _controls.IntSlider:
+    """:func:`slider` over whole numbers (rounds, calls)."""
+    return _controls.IntSlider(
+        value=value, min=min, max=max, step=step, description=description,
+        continuous_update=continuous, tooltip=tooltip or description,
+        layout=W.Layout(width=FULL_WIDTH))
+
+
+def play(interval: int = 700, description: str = "Play", tooltip: str = "") -> _controls.Play:
+    """A "Play" / "Pause" text button (named, unlike ipywidgets' icon-only Play); ``jslink`` its
+    ``value`` to an :func:`int_slider`."""
+    return _controls.Play(value=0, min=0, max=0, step=1, interval=interval,
+                          description=description, tooltip=tooltip)
 
 
 def shows(control, value) -> bool:
@@ -85,7 +104,7 @@ def shows(control, value) -> bool:
     the snapped value back; treating that echo as a new input would silently change the scenario
     (and every number in a lesson) the moment the widget is displayed.
     """
-    if isinstance(control, W.SelectionSlider):        # shows the nearest option
+    if isinstance(control, (W.SelectionSlider, _controls.SelectionSlider)):   # nearest option
         try:
             return float(control.value) == nearest([v for _, v in control.options], value)
         except (TypeError, ValueError):
@@ -105,7 +124,7 @@ def shows(control, value) -> bool:
 def display_value(control, value) -> None:
     """Show ``value`` on ``control``: a selection slider shows its nearest option, a slider
     clamps a value beyond its range (the trait keeps the exact value)."""
-    if isinstance(control, W.SelectionSlider):
+    if isinstance(control, (W.SelectionSlider, _controls.SelectionSlider)):
         if control.options and control.options[0][1] == DEPTHS[0]:     # a depth slider
             options = depth_options(value)
             if [v for _, v in options] != [v for _, v in control.options]:
@@ -123,6 +142,16 @@ def summary_box() -> W.HTML:
 def set_summary(box: W.HTML, text: str) -> None:
     box.value = (f'<div role="status" aria-live="polite" style="{_TEXT}">'
                  f"{html.escape(text)}</div>")
+
+
+def scroll_region(label: str, inner: str, max_height: str = "") -> str:
+    """``inner`` (HTML) in a scrolling box a keyboard can reach: ``tabindex=0`` (arrow keys
+    scroll it once focused) and a name (``role=region``, ``aria-label``), as axe-core's
+    ``scrollable-region-focusable`` asks. Put the scrolling here, not on the widget's layout:
+    the widget's own element cannot carry ``tabindex``."""
+    height = f" max-height: {max_height};" if max_height else ""
+    return (f'<div role="region" aria-label="{html.escape(label)}" tabindex="0" '
+            f'style="overflow: auto;{height}">{inner}</div>')
 
 
 def problem_box() -> W.HTML:
@@ -302,14 +331,15 @@ def depth_options(extra: float | None = None) -> list:
     return [(f"{d:g}×" if d in DEPTHS else f"{d:.3g}×", d) for d in values]
 
 
-def depth_slider(value: float = 30.0) -> W.SelectionSlider:
-    """Market depth as a multiple of the venue's: a slider over :data:`DEPTHS`, full width."""
+def depth_slider(value: float = 30.0) -> _controls.SelectionSlider:
+    """Market depth as a multiple of the venue's: a slider over :data:`DEPTHS`, full width
+    (a screen reader hears "30x")."""
     options = depth_options(value)
-    return W.SelectionSlider(
+    return _controls.SelectionSlider(
         options=options, value=nearest([v for _, v in options], value),
         description="Market depth (× venue)", continuous_update=False,
         tooltip="Multiple of the venue's order-book depth (deeper: smaller price impact)",
-        style={"description_width": "initial"}, layout=W.Layout(width=FULL_WIDTH))
+        layout=W.Layout(width=FULL_WIDTH))
 
 
 def nice_ticks(lo: float, hi: float, max_ticks: int = 5) -> np.ndarray:

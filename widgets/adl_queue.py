@@ -105,10 +105,8 @@ class AdlQueueChart(_ui.Component):
         # Up to 1.5x every open unit: past the queue's size the rest stays unfilled.
         total = 1.5 * (float(np.abs(book.perps).sum()) or 1.0)
         self._controls = {
-            "quantity": W.FloatSlider(value=0.0, min=0.0, max=total, step=total / 150,
-                                      description="Bankrupt position to close (units)",
-                                      readout_format=".2f", style={"description_width": "initial"},
-                                      layout=W.Layout(width=_ui.FULL_WIDTH)),
+            "quantity": _ui.slider("Bankrupt position to close (units)", 0.0, 0.0, total,
+                                   total / 150, fmt=".2f"),
             "bankruptcy_price": W.BoundedFloatText(value=1.0, min=1e-9, max=1e12,
                                                    description="Its bankruptcy price",
                                                    style={"description_width": "initial"})}

@@ -188,10 +188,9 @@ class CascadeLab(_ui.Component):
         for name, (ctl, scale) in self._controls.items():
             ctl.observe(lambda c, n=name, s=scale, w=ctl: self._from_control(n, c["new"], s, w),
                         "value")
-        self._play = W.Play(value=0, min=0, max=0, step=1, interval=700, description="Play",
-                            show_repeat=False)
-        self._round_slider = W.IntSlider(value=0, min=0, max=0, description="Round",
-                                         style={"description_width": "initial"})
+        self._play = _ui.play(interval=700, tooltip="Play the rounds one after another")
+        self._round_slider = _ui.int_slider("Round", 0, 0, 0)
+        self._round_slider.layout.width = "auto"
         self._link = W.jslink((self._play, "value"), (self._round_slider, "value"))
         for w in (self._play, self._round_slider):
             w.observe(lambda c: self._from_control("round", c["new"], None), "value")
@@ -204,7 +203,7 @@ class CascadeLab(_ui.Component):
         self._price_lines, self._bars, self._cum_line, self._money_lines = (
             c["price_lines"], c["bars"], c["cum_line"], c["money_lines"])
         self._scales = {k: c[k] for k in ("x_scale", "y_price", "y_liq", "y_money")}
-        self._log = W.HTML(layout=W.Layout(width=_ui.FULL_WIDTH, max_height="260px", overflow="auto"))
+        self._log = W.HTML(layout=W.Layout(width=_ui.FULL_WIDTH))
         stepper = W.HBox([self._play, self._step_btn, self._reset_btn, self._round_slider])
         self._figures = c["price_fig"], c["liq_fig"], c["money_fig"]
         charts = W.GridBox([*(_ui.with_legend(f, items) for f, items in
@@ -359,7 +358,8 @@ class CascadeLab(_ui.Component):
         newest = "font-weight:bold;border-left:3px solid var(--jp-brand-color1);padding-left:4px"
         items = [f'<li style="{newest if i == 0 else _ui._MUTED}">{html.escape(line)}</li>'
                  for i, line in enumerate(reversed(shown))]
-        self._log.value = (f'<div style="{_ui._TEXT}"><b>Event log</b> (newest first)<ul '
-                           f'style="margin:4px 0;padding-left:18px">{"".join(items)}</ul></div>')
+        self._log.value = _ui.scroll_region(
+            "Event log", f'<div style="{_ui._TEXT}"><b>Event log</b> (newest first)<ul '
+            f'style="margin:4px 0;padding-left:18px">{"".join(items)}</ul></div>', "260px")
         self._set_summary(describe(self._result, self._good["shock"], self.book.n_accounts, r,
                                   int(self._cum[r]), self._shocked))

@@ -78,7 +78,7 @@ class LiquidationTable(_ui.Component):
 
     def __init__(self, result: LiquidationResult | None = None, book=None, names=None,
                  title: str = "", **kwargs):
-        self._table = W.HTML(layout=W.Layout(width=_ui.FULL_WIDTH, overflow="auto"))
+        self._table = W.HTML(layout=W.Layout(width=_ui.FULL_WIDTH))
         super().__init__(children=[self._problem_box, self._summary_box, self._table], **kwargs)
         if isinstance(book, Account):
             book = book.to_book()
@@ -169,7 +169,8 @@ class LiquidationTable(_ui.Component):
         rows = self._rows() if res is not None else []
         self.set_trait("rows", rows)
         self.set_trait("n_liquidated", int(res.liquidated.sum()) if res is not None else 0)
-        self._table.value = self._html(rows)
+        self._table.value = _ui.scroll_region(self.title or "What the liquidation call did",
+                                              self._html(rows)) if res is not None else ""
         self._set_summary(self._describe(rows))
 
     def _html(self, rows) -> str:

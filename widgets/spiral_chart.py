@@ -90,9 +90,7 @@ class SpiralChart(_ui.Component):
         self._controls = {
             "close_factor": _ui.slider("Close factor (share closed per call)", 0.5, 0.05, 1.0,
                                        0.05),
-            "calls": W.IntSlider(value=4, min=1, max=10, description="Liquidation calls",
-                                 style={"description_width": "initial"},
-                                 layout=W.Layout(width=_ui.FULL_WIDTH))}
+            "calls": _ui.int_slider("Liquidation calls", 4, 1, 10)}
         for name, ctl in self._controls.items():
             ctl.observe(lambda c, n=name: self._from_control(n, c["new"]), "value")
         self._build()

@@ -224,6 +224,8 @@ def launch_chromium(playwright):
 JS_LIB = r"""
 (() => {
   if (window.__cml) return;
+  // slider handles: ipywidgets' noUiSlider handle, or our labelled range input (_controls)
+  const SLIDERS = '.widget-slider .noUi-handle, .cml-slider input[type=range]';
   const visible = (el) => !!(el && el.offsetParent !== null &&
                              el.getBoundingClientRect().width > 0);
   const componentOf = (el) => {
@@ -384,7 +386,7 @@ JS_LIB = r"""
     // First visible slider handle that sits inside a component with a chart.
     // The n-th visible slider handle that sits inside a component with a chart.
     chartSlider: (n) => {
-      const found = Array.from(document.querySelectorAll('.widget-slider .noUi-handle'))
+      const found = Array.from(document.querySelectorAll(SLIDERS))
           .filter(visible).map((h) => [h, componentOf(h)]).filter(([, c]) => c);
       return found[n || 0] || [null, null];
     },
@@ -401,8 +403,8 @@ JS_LIB = r"""
         out.push(`widget view error: ${(e.textContent || '').trim().slice(0, 300)}`);
       return out;
     },
-    countChartSliders: () => Array.from(document.querySelectorAll(
-        '.widget-slider .noUi-handle')).filter((h) => visible(h) && componentOf(h)).length,
+    countChartSliders: () => Array.from(document.querySelectorAll(SLIDERS))
+        .filter((h) => visible(h) && componentOf(h)).length,
     // Round trip to the kernel: a kernel_info request is answered after the comm messages
     // sent before it (one shell queue), then two frames for the views to draw the updates.
     barrier: async () => {
@@ -417,7 +419,8 @@ JS_LIB = r"""
       const buttons = Array.from((root || document).querySelectorAll('button'))
           .filter((b) => visible(b) && b.textContent.trim() === 'Step');
       for (const b of buttons) { const c = componentOf(b); if (c) return [b, c]; }
-      const plays = Array.from((root || document).querySelectorAll('.widget-play button'))
+      const plays = Array.from((root || document).querySelectorAll(
+          '.widget-play button, button.cml-play'))
           .filter((b) => visible(b) && b.querySelector('.fa-play'));
       for (const b of plays) { const c = componentOf(b); if (c) return [b, c]; }
       return [null, null];
@@ -453,8 +456,8 @@ def mark_target(page, kind: str, index: int = 0) -> dict | None:
                                              : __cml.firstStepButton();
         if (!el) return null;
         el.setAttribute('data-cml-target', kind); comp.setAttribute('data-cml-comp', kind);
-        const label = el.closest('.widget-slider') &&
-                      el.closest('.widget-slider').querySelector('.widget-label');
+        const row = el.closest('.widget-slider, .cml-slider');
+        const label = row && row.querySelector('.widget-label, .cml-slider-label');
         return {label: label ? label.textContent : el.textContent.trim(),
                 figures: comp.querySelectorAll('.bqplot.figure').length,
                 statuses: comp.querySelectorAll('[role=status]').length};
@@ -494,13 +497,13 @@ def press_step(page, timeout_ms: int = CHANGE_TIMEOUT_MS) -> tuple[dict, dict] |
         return None
     rewound = page.evaluate("""() => {
         const b = document.querySelector('[data-cml-target="step"]'), row = b.parentElement;
-        const h = row.querySelector('.noUi-handle[role=slider]');
+        const h = row.querySelector('.noUi-handle[role=slider], .cml-slider input[type=range]');
         const reset = Array.from(row.querySelectorAll('button'))
             .find((x) => x.textContent.trim() === 'Reset');
-        if (!h || !reset || +h.getAttribute('aria-valuenow') < +h.getAttribute('aria-valuemax'))
+        const at = (k) => +(h.tagName === 'INPUT' ? h[k] : h.getAttribute(`aria-value${k}`));
+        if (!h || !reset || (h.tagName === 'INPUT' ? +h.value : at('now')) < at('max'))
             return false;
-        if (+h.getAttribute('aria-valuemax') <= +h.getAttribute('aria-valuemin'))
-            return 'nothing to step';
+        if (at('max') <= at('min')) return 'nothing to step';
         h.setAttribute('data-cml-stepper', '1');
         reset.click();
         return true;
@@ -510,6 +513,7 @@ def press_step(page, timeout_ms: int = CHANGE_TIMEOUT_MS) -> tuple[dict, dict] |
     if rewound:
         page.wait_for_function("""() => {
             const h = document.querySelector('[data-cml-stepper]');
+            if (h.tagName === 'INPUT') return +h.value === +h.min;
             return +h.getAttribute('aria-valuenow') === +h.getAttribute('aria-valuemin'); }""",
             timeout=timeout_ms, polling=50)
     before = component_state(page, "step")
@@ -518,7 +522,9 @@ def press_step(page, timeout_ms: int = CHANGE_TIMEOUT_MS) -> tuple[dict, dict] |
     page.evaluate("""() => { const b = document.querySelector('[data-cml-target="step"]');
         const stop = b.closest('.widget-play') &&
                      b.closest('.widget-play').querySelector('.fa-stop');
-        if (stop) stop.closest('button').click(); }""")   # a Play button: stop it again
+        if (stop) stop.closest('button').click();
+        if (b.classList.contains('cml-play') && b.querySelector('.fa-pause')) b.click();
+        }""")   # a Play button: stop it again
     return before, after
 
 
