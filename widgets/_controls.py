@@ -82,7 +82,10 @@ def spoken(label: str) -> str:
 
 
 _SLIDER_ESM = r"""
-let uid = 0;
+// anywidget may evaluate this module once per widget, so a module-level counter is not
+// unique: two sliders with one id would each take the other's label as well.
+const uniqueId = () => 'cml-slider-' + (globalThis.crypto && crypto.randomUUID
+  ? crypto.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`);
 function fmt(v, s) {
   if (!Number.isFinite(v)) return 'n/a';
   const d = s.decimals;
@@ -92,7 +95,7 @@ function fmt(v, s) {
                                     useGrouping: !!s.grouping}) + s.suffix;
 }
 function render({ model, el }) {
-  const id = `cml-slider-${Date.now().toString(36)}-${uid++}`;
+  const id = uniqueId();
   el.classList.add('cml-slider');
   const label = document.createElement('label');
   label.className = 'cml-slider-label';

@@ -85,6 +85,7 @@ def test_slider_view_ties_the_label_and_sets_valuetext():
     assert re.search(r"addEventListener\('input',[^}]*show\(read\(\)\)", esm)
     assert "setAttribute('aria-valuetext'" in esm
     assert "data-lm-suppress-shortcuts" in esm
+    assert "randomUUID" in esm                 # ids unique across separately loaded modules
 
 
 def _widgets_under(w, seen=None):
