@@ -256,8 +256,10 @@ def satisfies(version: str, spec: str) -> bool | None:
     >>> satisfies("0.13.1", "this is not a range"), satisfies("?", "^0.13")
     (None, None)
     """
-    import nodesemver
-
+    try:
+        import nodesemver
+    except ImportError:                      # a broken install: cannot tell, never "OK"
+        return None
     try:
         if nodesemver.valid(str(version), False) is None or \
                 nodesemver.valid_range(str(spec), False) is None:

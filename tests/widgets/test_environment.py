@@ -207,3 +207,9 @@ def test_a_mismatch_wins_over_unknown(monkeypatch):
     _fake_frontend(monkeypatch, bqplot=_ext("0.5.46"), **{WIDGETS_EXT: _ext("5.0.16")})
     report = check_environment(display=False)
     assert report.status == "PROBLEM" and report.unknown and report.problems
+
+
+def test_without_node_semver_the_range_check_is_unknown(monkeypatch):
+    monkeypatch.setitem(sys.modules, "nodesemver", None)        # import fails
+    assert satisfies("0.13.1", "^0.13.1") is None
+    assert check_environment(display=False).status == "UNKNOWN"
