@@ -12,8 +12,10 @@ the widget itself carries; nothing is injected into the page):
   ``<input type="range">`` named by its visible ``<label for=...>`` (the description), with
   ``aria-valuetext`` in words of the unit ("-5 %", "30,000 USD", "30x") computed in the browser
   on every key press (so it follows the keys before the kernel answers) and, identically, in
-  Python (:attr:`Slider.value_text`). Arrow keys, Page Up/Down, Home and End work as on any
-  range input (the input carries ``data-lm-suppress-shortcuts``, Lumino's switch that keeps
+  Python (:attr:`Slider.value_text`). The readout is a text box named "<label>: type a
+  value": a typed value and Enter set the slider ("-12" or "-12 %" on a percent slider;
+  "50" on the depth slider picks the nearest option). Arrow keys, Page Up/Down, Home and End
+  work as on any range input (the input carries ``data-lm-suppress-shortcuts``, Lumino's switch that keeps
   JupyterLab's command-mode arrow keys from taking them); the value the browser reports
   (``aria-valuenow``) is the input's own.
 * :class:`Play`: one text button, "Play" / "Pause", that steps ``value`` from ``min`` to
@@ -108,9 +110,11 @@ function render({ model, el }) {
   // Lumino's own switch for "let this element keep its keys" (a range input is not
   // :read-write, so JupyterLab does not see it as an editor by itself).
   input.setAttribute('data-lm-suppress-shortcuts', 'true');
-  const readout = document.createElement('span');
+  // the readout is a text box too: type a value, Enter (Escape puts the shown value back)
+  const readout = document.createElement('input');
+  readout.type = 'text';
   readout.className = 'cml-slider-readout';
-  readout.setAttribute('aria-hidden', 'true');      // the input's aria-valuetext says it
+  readout.setAttribute('inputmode', 'decimal');
   el.append(label, input, readout);
   const labels = () => model.get('_labels') || [];
   const key = () => (labels().length ? 'index' : 'value');
@@ -118,13 +122,44 @@ function render({ model, el }) {
                                        : fmt(v, model.get('_spec')));
   const spoken = (v) => (labels().length ? text(v).replace(/×/g, 'x') : text(v));
   const show = (v) => {
-    readout.textContent = text(v);
+    if (document.activeElement !== readout) readout.value = text(v);
     input.setAttribute('aria-valuetext', spoken(v));
   };
+  // a typed value: unit words, spaces and thousands separators dropped; "-5" on a percent
+  // slider is -5 %; on a selection slider the nearest option (log scale: depth multiples)
+  const typed = (raw) => {
+    const n = Number(String(raw).replace(/[,\s%×x$]|USD/gi, ''));
+    if (!Number.isFinite(n)) return null;
+    const n_labels = labels().length;
+    if (n_labels) {
+      const opts = labels().map((l) => Number(l.replace(/[^0-9.eE+-]/g, '')));
+      let best = 0;
+      const dist = (o) => (o > 0 && n > 0 ? Math.abs(Math.log(o) - Math.log(n))
+                                          : Math.abs(o - n));
+      opts.forEach((o, i) => { if (dist(o) < dist(opts[best])) best = i; });
+      return best;
+    }
+    const v = n / model.get('_spec').scale;
+    return Math.min(Math.max(v, model.get('min')), model.get('max'));
+  };
+  const commit = () => {
+    const v = typed(readout.value);
+    if (v === null || v === model.get(key())) { readout.value = text(model.get(key())); return; }
+    model.set(key(), v); model.save_changes();
+    readout.value = text(v);
+    paint();
+  };
+  readout.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') { e.preventDefault(); commit(); }
+    if (e.key === 'Escape') { readout.value = text(model.get(key())); }
+  });
+  readout.addEventListener('change', commit);
   const paint = () => {
     const n = labels().length;
     label.textContent = model.get('description');
     label.style.display = model.get('description') ? '' : 'none';
+    readout.setAttribute('aria-label', `${model.get('description')}: type a value`);
+    readout.disabled = !!model.get('disabled');
     input.title = model.get('tooltip') || '';
     input.min = String(n ? 0 : model.get('min'));
     input.max = String(n ? n - 1 : model.get('max'));
@@ -157,8 +192,13 @@ _SLIDER_CSS = r"""
   accent-color: var(--jp-brand-color1); }
 .cml-slider-input:focus-visible { outline: 2px solid var(--jp-brand-color1);
   outline-offset: 2px; }
-.cml-slider-readout { flex: 0 0 auto; min-width: 6em; text-align: right;
-  font-variant-numeric: tabular-nums; color: var(--jp-ui-font-color1); }
+.cml-slider-readout { flex: 0 0 auto; width: 7em; text-align: right; font: inherit;
+  font-variant-numeric: tabular-nums; color: var(--jp-ui-font-color1);
+  background: transparent; border: 1px solid transparent; border-radius: 2px;
+  padding: 1px 4px; }
+.cml-slider-readout:hover { border-color: var(--jp-border-color1); }
+.cml-slider-readout:focus { border-color: var(--jp-brand-color1); outline: none;
+  background: var(--jp-layout-color1); }
 """
 
 

@@ -118,8 +118,10 @@ class SpiralChart(_ui.Component):
                                 marker_size=28, stroke_width=2.5) for i in range(MAX_ACCOUNTS)]
         self._frontier = Lines(x=[0.0, 4.6], y=[0.95, 0.95], colors=[_ui.DANGER], scales=sc_l,
                                line_style="dashed", stroke_width=2)
+        # in the theme's text colour: vermillion text on white is 3.87:1 (WCAG AA asks 4.5);
+        # the dashed vermillion line above it still marks the frontier
         self._frontier_label = Label(x=[4.6], y=[0.95], text=[""], scales=sc_l,
-                                     colors=[_ui.DANGER], default_size=12, align="end")
+                                     colors=[_ui.TEXT_FILL], default_size=12, align="end")
         self._ltv_labels = _labels.LabelSet(sc_l)
         self._eq_labels = _labels.LabelSet(sc_e)
         self._ltv_fig = _ui.figure("Loan-to-value after each liquidation call", self._x,

@@ -5,6 +5,7 @@ event log). Chromium's accessibility tree (CDP ``Accessibility.getPartialAXTree`
 slider by its visible label and nothing else. From the first slider, Tab walks through every
 control in order (and Shift+Tab back). Then, with the keyboard only:
 
+* the readout is a named text box: a typed value and Enter set the slider;
 * arrow keys move a slider: its value (the tree's value, i.e. aria-valuenow) *and* its
   ``aria-valuetext`` ("0.5", "1.0") follow every press, the chart and the ``[role=status]``
   summary change. (Chromium's CDP tree does not report ``aria-valuetext`` as such, not even
@@ -73,8 +74,8 @@ def test_cascade_lab_by_keyboard_alone(lab, lessons_copy, axe_available):
     cdp.send("Accessibility.enable")
 
     # -- names: every slider is named by its visible label (and by it alone: ids unique) ----
-    ids = page.evaluate("() => Array.from(document.querySelectorAll('.cml-slider input'))"
-                        ".map((i) => i.id)")
+    ids = page.evaluate("() => Array.from(document.querySelectorAll("
+                        "'.cml-slider input[type=range]')).map((i) => i.id)")
     assert len(ids) == 5 and len(set(ids)) == len(ids), ids
     for label, text in (("Shock to BTC, ETH, SOL", "-5 %"), ("Market depth (× venue)", "30x"),
                         ("Close factor", "100 %"), ("Insurance fund ($M)", "0.0")):
@@ -87,20 +88,22 @@ def test_cascade_lab_by_keyboard_alone(lab, lessons_copy, axe_available):
         assert valuetext == text, (label, valuetext)
 
     # -- Tab from the first slider reaches every control, in order ------------------------
-    page.locator(".cml-slider input").first.focus()
+    page.locator(".cml-slider input[type=range]").first.focus()
     visited = []
     for _ in range(15):
         page.keyboard.press("Tab")
         f = page.evaluate(JS_FOCUSED)
-        visited.append(f["label"] or f["text"])
+        visited.append((f["label"] + (" [box]" if f["type"] == "text" else "")) or f["text"])
         if f["label"] == "Round":
             break
-    assert visited == ["Market depth (× venue)", "linear", "square root", "exponential",
-                       "Close factor", "Insurance fund ($M)", "Play", "Step", "Reset",
-                       "Round"], visited
-    for _ in range(4):
+    assert visited == ["Shock to BTC, ETH, SOL [box]", "Market depth (× venue)",
+                       "Market depth (× venue) [box]", "linear", "square root", "exponential",
+                       "Close factor", "Close factor [box]", "Insurance fund ($M)",
+                       "Insurance fund ($M) [box]", "Play", "Step", "Reset", "Round"], visited
+    for _ in range(5):
         page.keyboard.press("Shift+Tab")
     assert page.evaluate(JS_FOCUSED)["label"] == "Insurance fund ($M)"
+    assert page.evaluate(JS_FOCUSED)["type"] == "range"
 
     # -- arrows move the focused slider; value, valuetext, chart and summary follow ---------
     lab.page.evaluate(_lab.JS_LIB)
@@ -116,8 +119,25 @@ def test_cascade_lab_by_keyboard_alone(lab, lessons_copy, axe_available):
                            ".textContent !== s", arg=before_status,
                            timeout=_lab.CHANGE_TIMEOUT_MS)
 
+    # -- a typed value: Tab to the readout box, type, Enter ----------------------------------
+    page.keyboard.press("Tab")
+    box = page.evaluate(JS_FOCUSED)
+    assert box["type"] == "text" and box["name"] == "Insurance fund ($M): type a value", box
+    before_status = _status(page)
+    page.keyboard.press("Control+A")
+    page.keyboard.type("2.5")
+    page.keyboard.press("Enter")
+    _lab.barrier(page)
+    node = _ax(page, cdp, ".cml-slider:has(input:focus) input[type=range]")
+    assert node["value"] == 2.5, node
+    page.wait_for_function("(s) => document.querySelector('.cml-component [role=status]')"
+                           ".textContent !== s", arg=before_status,
+                           timeout=_lab.CHANGE_TIMEOUT_MS)
+    page.keyboard.press("Shift+Tab")                  # back to the slider
+
     # -- Tab to Play: Space plays, Space pauses; Tab to Step: Enter steps ---------------------
     page.keyboard.press("Home")                       # fund back to 0
+    page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     assert page.evaluate(JS_FOCUSED)["text"] == "Play"
     before_status = _status(page)
