@@ -196,13 +196,17 @@ FAULT_CELLS = [
              "       '<label style=\"position: absolute; left: 0; top: 0\">A long first choice'\n"
              "       '</label><label style=\"position: absolute; left: 20px; top: 6px\">'\n"
              "       'The second choice</label></div>')"),
+    # ipywidgets' own slider (a handle its label does not name) and Play (icon-only buttons)
+    ("code", "import ipywidgets as W\n"
+             "W.VBox([W.FloatSlider(description='Unnamed handle'), W.Play()])"),
 ]
 
 
-def test_render_checks_catch_known_faults(lab, lessons_copy):
+def test_render_checks_catch_known_faults(lab, lessons_copy, axe_available):
     """The checks above can fail: a notebook with one known fault of each kind (the broken maths
     of lessons 03 / 05, a missing file and anchor, two labels drawn on each other, a legend over
-    a line, overlapping choices) is reported on every count."""
+    a line, overlapping choices, ipywidgets' unnamed slider handle and icon-only Play buttons)
+    is reported on every count."""
     cells = [{"cell_type": kind, "id": f"fault{i}", "metadata": {}, "source": src,
               **({"execution_count": None, "outputs": []} if kind == "code" else {})}
              for i, (kind, src) in enumerate(FAULT_CELLS)]
@@ -224,3 +228,8 @@ def test_render_checks_catch_known_faults(lab, lessons_copy):
     assert any("LIQUIDATED" in p and "SURVIVES" in p for p in seen["text overlap"]), report
     assert any("legend covers data" in p for p in seen["legend"]), report
     assert any("choices overlap" in p for p in seen["choices"]), report
+    if axe_available:
+        _, violations = _lab.run_axe(lab.page, _lab.AXE_LAB_SCOPE)
+        found = {v["id"]: _lab.axe_count([v]) for v in violations}
+        print(f"axe on the known faults: {found}")
+        assert found.get("aria-input-field-name") == 1 and found.get("button-name", 0) >= 2, found
