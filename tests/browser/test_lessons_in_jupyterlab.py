@@ -69,6 +69,13 @@ def test_axe_core_installed(axe_available):
     assert _lab.AXE_JS.stat().st_size > 100_000
 
 
+def test_axe_version_is_the_one_ci_installs():
+    """.ci/run installs exactly _lab.AXE_VERSION (what the install hint names)."""
+    run = (_lab.REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert f"AXE_CORE_VERSION={_lab.AXE_VERSION}\n" in run
+    assert "--prefix tests/browser/.axe" in run and "--prefix tests/browser/.axe" in _lab.AXE_INSTALL
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_lesson_runs_and_renders(notebook, lab, lessons_copy, axe_available):
     if notebook == DEMO:
