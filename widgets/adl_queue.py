@@ -141,9 +141,9 @@ class AdlQueueChart(_ui.Component):
         self._text = Label(x=[0.0], y=[" "], text=[""], scales={"x": self._val, "y": self._cat},
                            colors=["var(--jp-ui-font-color1)"], default_size=12, align="start",
                            x_offset=6, y_offset=4)
-        axes = [Axis(scale=self._cat, orientation="vertical", side="left",
+        axes = [Axis(scale=self._cat, side="left",
                      label="", tick_style={"font-size": "12px"}),
-                Axis(scale=self._val, orientation="horizontal", side="bottom",
+                Axis(scale=self._val, side="bottom",
                      label="rank score = PnL % × effective leverage", label_offset="35px",
                      tick_format=".2f")]
         self._fig = _ui.theme_text(Figure(
