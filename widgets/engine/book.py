@@ -257,7 +257,8 @@ class Book:
         set_("_entry_notional", freeze(np.einsum("ij,ij->i", cross_q, ep)))
         set_("_iso_rows", freeze(np.flatnonzero(isolated)))
         iso_rows = self._iso_rows
-        set_("_iso_pool_empty", freeze(~(h[iso_rows] != 0).any(1) & (cash[iso_rows] == 0)))
+        # An isolated account's pool with no holdings and no debt can never fail (issue 12).
+        set_("_iso_pool_empty", freeze(~(h[iso_rows] != 0).any(1) & (cash[iso_rows] >= 0)))
 
     @classmethod
     def _trusted(cls, holdings, perps, entry_prices, isolated, isolated_margin, cash,
@@ -289,7 +290,7 @@ class Book:
         iso_rows = np.flatnonzero(isolated)
         set_("_iso_rows", freeze(iso_rows))
         set_("_iso_pool_empty", freeze(~(holdings[iso_rows] != 0).any(1)
-                                       & (cash[iso_rows] == 0)))
+                                       & (cash[iso_rows] >= 0)))
         return self
 
     # -- shape and views -------------------------------------------------------------------
@@ -350,7 +351,7 @@ class Book:
     @classmethod
     def random(cls, market, n_accounts: int, seed=None, *, isolated_share: float = 0.3,
                long_bias: float = 0.7, median_equity: float = 10_000.0,
-               stable: str | None = None, preset: str | None = "legacy") -> "Book":
+               stable: str | None = None, preset: str | None = "calm") -> "Book":
         """A reproducible population of accounts with realistic, varied leverage.
 
         Every account starts within its initial-margin limits (no one is liquidatable at
@@ -378,7 +379,7 @@ class Book:
         stable : str, optional
             Name of the stablecoin asset (never used as a risky leg). Default: the
             lowest-volatility asset when its volatility is below 1 %, else none.
-        preset : {"calm", "overheated", "legacy"}, default "legacy"
+        preset : {"calm", "overheated", "legacy"}, default "calm"
             How perp leverage (perp notional / account equity) is drawn:
 
             * ``"calm"``: lognormal with median 0.20x and 95th percentile 5.1x, the leverage

@@ -68,7 +68,7 @@ _LOG_BOUND = float(np.log(MAX_PRICE_FACTOR))
 # How the three impact models are scaled (see :func:`price_impact`): "common" puts them on one
 # parameter meaning (a sale of 1 % of depth moves the price 1 % under every model); "legacy" is
 # the earlier scaling (square root uses the daily volatility, exponential e^-x).
-IMPACT_SCALE = "legacy"
+IMPACT_SCALE = "common"
 # Exponential rate so that 1 - exp(-k x) = x at x = 1 % of depth.
 _EXP_RATE = float(-np.log(0.99) / 0.01)
 
@@ -89,7 +89,7 @@ def price_impact(market: Market, shocked_prices, units_sold, impact: str = "line
       1 % instead of their 10 %).
 
     Selling 10 % of depth then moves the price 10 % (linear), 3.16 % (square root), 9.56 %
-    (exponential). ``scale="legacy"`` (the module default ``IMPACT_SCALE`` until changed) uses
+    (exponential). This is the default (``IMPACT_SCALE``); ``scale="legacy"`` uses
     ``volatility * sqrt(|x|)`` and ``exp(-x)``.
 
     Parameters

@@ -237,8 +237,8 @@ class MarginReport:
     initial_requirement : the cross pool's sums (see module docstring). In isolated mode the
         pool holds only holdings and cash; the perps are in buckets.
     health, health_factor, margin_ratio : distance to liquidation in three conventions. For an
-        isolated-mode account these are the weakest of its pool and its buckets (an empty pool,
-        with no holdings and no cash, is not counted).
+        isolated-mode account these are the weakest of its pool and its buckets (a pool with no
+        holdings and no debt, which can never fail, is not counted).
     pool_health : health of the cross pool alone.
     initial_health : init health of the pool (Mango v4): spot collateral and debt at the
         *init* weights, perps at their initial requirement,
@@ -524,7 +524,7 @@ def margin_report(account_or_book, market: Market, prices=None) -> MarginReport:
         hf_b, mr_b = _ratios(b_eq, b_req)
         worst = _per_row((np.minimum, np.inf, b_eq - b_req), (np.minimum, np.inf, hf_b),
                          (np.maximum, 0.0, mr_b), rows=b_row, n_rows=iso.size)
-        # An empty pool (no holdings, no cash: everything posted to buckets) is not a part that
+        # A pool with no holdings and no debt (cash >= 0) is not a part that
         # can fail; counting its health of 0 would hide how far the buckets are from failing.
         pool_part = np.where(book._iso_pool_empty, np.inf, pool_health[:, iso])
         weakest = np.minimum(pool_part, worst[0])

@@ -43,8 +43,11 @@ class Market:
         Perp maintenance margin as a fraction of notional, ``0 <= mm <= initial_margin``.
     initial_margin : array_like, shape (n_assets,), default 0.10
         Perp initial margin as a fraction of notional, ``mm <= im <= 1`` (1 / max leverage).
-    liquidation_penalty : array_like, shape (n_assets,), default 0.05
-        Fraction of liquidated notional paid into the insurance fund, in [0, 1].
+    liquidation_penalty : array_like, shape (n_assets,), optional
+        Liquidation penalty (fee, bonus) as a fraction, in [0, 1]: of the perp notional closed
+        and of the spot debt repaid (see :mod:`.rulebook`). Default: 5 % capped, per asset, to
+        the largest consistent value (``<= maintenance_margin`` and
+        ``asset_weight x (1 + penalty) <= 1``).
     volatility : array_like, shape (n_assets,), default 0.04
         Daily volatility of log returns, >= 0.
     correlation : array_like, shape (n_assets, n_assets), default identity
@@ -55,7 +58,7 @@ class Market:
     liquidation_rules : LiquidationRules, optional
         The venue's liquidation convention (:mod:`.rulebook`): how much a liquidation closes,
         the penalty basis, who receives the penalty. Default: the engine default.
-    allow_inconsistent_penalty : bool, default True
+    allow_inconsistent_penalty : bool, default False
         When False, a penalty that makes liquidation *lower* health is refused: a perp
         ``liquidation_penalty`` above ``maintenance_margin``, or a spot
         ``asset_weight x (1 + liquidation_penalty) > 1`` (Aave's ``LT x (1 + bonus) <= 1``); see
@@ -119,7 +122,7 @@ class Market:
     liability_weight: np.ndarray = 1.1
     maintenance_margin: np.ndarray = 0.05
     initial_margin: np.ndarray = 0.10
-    liquidation_penalty: np.ndarray = 0.05
+    liquidation_penalty: np.ndarray = None
     volatility: np.ndarray = 0.04
     correlation: np.ndarray = None
     depth: np.ndarray = 1e7
@@ -127,7 +130,7 @@ class Market:
     init_liability_weight: np.ndarray = None
     brackets: dict = None
     liquidation_rules: object = None
-    allow_inconsistent_penalty: bool = True
+    allow_inconsistent_penalty: bool = False
     _index: dict = field(init=False, repr=False)
     # Bracket tables as (n_assets, K) arrays, padded with floor = inf; a single-rate asset is one
     # bracket [0, inf) with amount 0. ``_tiered`` marks assets with more than one bracket.
@@ -149,11 +152,19 @@ class Market:
             dup = next(a for a in assets if assets.count(a) > 1)
             raise MarginInputError(f"assets must be unique, got {dup!r} twice")
         n = len(assets)
-        vals = {f: as_float_array(f, getattr(self, f), (n,), assets) for f in _PER_ASSET}
+        default_pen = self.liquidation_penalty is None
+        vals = {f: as_float_array(f, getattr(self, f), (n,), assets) for f in _PER_ASSET
+                if not (default_pen and f == "liquidation_penalty")}
         tables = _check_brackets(self.brackets, assets)
         for i, t in tables.items():     # a bracketed asset's single rates are its first bracket's
             vals["maintenance_margin"][i] = t["maintenance"][0]
             vals["initial_margin"][i] = t["initial"][0]
+        if default_pen:                 # 5 %, capped to the largest consistent penalty
+            w = vals["asset_weight"]
+            with np.errstate(divide="ignore"):
+                spot_cap = np.where(w > 0, 1.0 / np.where(w > 0, w, 1.0) - 1.0, np.inf)
+            vals["liquidation_penalty"] = np.minimum(
+                np.minimum(0.05, np.nan_to_num(vals["maintenance_margin"], nan=0.0)), spot_cap)
         check_range("prices", vals["prices"], 0.0, None, low_open=True, names=assets)
         check_range("asset_weight", vals["asset_weight"], 0.0, 1.0, names=assets)
         check_range("liability_weight", vals["liability_weight"], 1.0, None, names=assets)
@@ -386,8 +397,11 @@ class Market:
           leverage", with max leverage 40x BTC, 25x ETH, 20x SOL — initial 2.5 % / 4 % / 5 %,
           maintenance 1.25 % / 2 % / 2.5 %
           (https://hyperliquid.gitbook.io/hyperliquid-docs/trading/liquidations).
-        * liquidation penalty: Mango's 5 % liquidation fee for BTC, applied to the other volatile
-          assets too; 0 for the stablecoin.
+        * liquidation penalty 1.25 % for BTC, ETH and SOL (Mango v4's perp liquidation fee for
+          BTC-PERP; inside dYdX's 1.5 % cap; at most each asset's maintenance margin, so a
+          liquidation never lowers health), 0 for the stablecoin. One field serves perps and
+          spot: on spot it is the bonus on the debt repaid (Aave charges 5-10 %; a spot weight of
+          0.9 allows up to 11.1 %).
         * daily volatility 3 % / 4 % / 5 % for BTC / ETH / SOL (the 3-5 % range used for
           square-root-law teaching parameters), 0.1 % for USDC; correlations 0.7-0.8 between the
           majors, near 0 with USDC (illustrative, typical of calm markets).
@@ -416,7 +430,7 @@ class Market:
             init_liability_weight=[1.2, 1.2, 1.2, 1.0],
             maintenance_margin=[0.0125, 0.02, 0.025, 0.0],
             initial_margin=[0.025, 0.04, 0.05, 0.0],
-            liquidation_penalty=[0.05, 0.05, 0.05, 0.0],
+            liquidation_penalty=[0.0125, 0.0125, 0.0125, 0.0],
             volatility=[0.03, 0.04, 0.05, 0.001],
             correlation=corr,
             depth=[2e8, 1e8, 3e7, 1e9],

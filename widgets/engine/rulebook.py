@@ -148,9 +148,12 @@ class LiquidationRules:
 
 
 # The engine's rule before venue conventions existed: close everything, penalty on every leg,
-# all of it to the insurance fund.
+# all of it to the insurance fund (kept for lessons that show what it did).
 LEGACY = LiquidationRules.legacy()
-DEFAULT = LEGACY
+# The default: restore health (init health back to zero plus a 1 % buffer, in full when that is
+# impossible), penalty on the perp notional and the debt repaid, paid into the insurance fund
+# (dYdX v4: the liquidation penalty goes to the insurance fund).
+DEFAULT = LiquidationRules("restore", protocol_share=1.0)
 
 
 def resolve_rules(market, rules=None, close_factor=None) -> LiquidationRules:
