@@ -221,8 +221,9 @@ def reference_report(book, market, prices=None):
         iwc, iwl = init_weighted(acct, rules, P)
         available, requirement = wc + pnl, wl + mm
         pool_health = available - requirement
-        # An isolated account's empty pool (no holdings, no cash) is not a part that can fail.
-        empty_pool = acct.isolated and acct.cash == 0 and all(x == 0 for x in acct.holdings)
+        # An isolated account's pool with no holdings and no debt (cash >= 0) can never fail:
+        # it is not a part of the account's health (issue 12).
+        empty_pool = acct.isolated and acct.cash >= 0 and all(x == 0 for x in acct.holdings)
         health = math.inf if empty_pool else pool_health
         hf, mr = ratios(available, requirement)
         b_health, b_equity, b_req = [None] * rules.n, [None] * rules.n, [None] * rules.n
