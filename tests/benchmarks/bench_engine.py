@@ -76,7 +76,9 @@ def market8() -> Market:
         liability_weight=[1.1, 1.1, 1.1, 1.15, 1.2, 1.25, 1.2, 1.0],
         maintenance_margin=[0.0125, 0.02, 0.025, 0.025, 0.025, 0.05, 0.05, 0.0],
         initial_margin=[0.025, 0.04, 0.05, 0.05, 0.05, 0.10, 0.10, 0.0],
-        liquidation_penalty=[0.05, 0.05, 0.05, 0.05, 0.075, 0.10, 0.075, 0.0],
+        # Penalties at each asset's maintenance margin (the most a consistent venue allows;
+        # the 5-10 % of earlier versions are refused since issue 12).
+        liquidation_penalty=[0.0125, 0.02, 0.025, 0.025, 0.025, 0.05, 0.05, 0.0],
         volatility=[0.03, 0.04, 0.05, 0.04, 0.06, 0.07, 0.06, 0.001],
         correlation=corr,
         depth=[2e8, 1e8, 3e7, 2e7, 2e7, 1e7, 1e7, 1e9],
