@@ -11,10 +11,14 @@ from bqplot import Bars, Lines, LogScale
 
 from . import _ui
 from .engine import Book, MarginInputError, Market, cascade
+from .engine.rulebook import DEFAULT as DEFAULT_RULES, LiquidationRules
 from .engine._validate import as_float_array, check_range
 
 MAX_ROUNDS = 30                     # the cascade's round limit
-_INPUTS = ("shock", "depth", "impact", "close_factor", "insurance_fund")
+_INPUTS = ("shock", "depth", "impact", "liquidation", "close_factor", "insurance_fund")
+# the conventions the liquidation control offers, with their button labels
+LIQUIDATIONS = (("restore health", "restore"), ("Aave 50 %", "aave"), ("full close", "full"),
+                ("fixed fraction", "fraction"))
 _COLOURS = ("blue", "orange", "green", "purple", "sky", "yellow", "vermillion")
 
 
@@ -28,6 +32,42 @@ def deeper(market: Market, multiple: float) -> Market:
     m = as_float_array("depth", multiple)
     check_range("depth", m, 0.0, None, low_open=True)
     return market.replace(depth=market.depth * float(m))
+
+
+def venue_convention(market: Market) -> str:
+    """The liquidation convention ``market`` runs (its ``liquidation_rules``, else the engine's
+    default, ``"restore"``)."""
+    return (market.liquidation_rules or DEFAULT_RULES).convention
+
+
+def liquidation_rules(market: Market, liquidation: str, close_factor: float) -> LiquidationRules:
+    """The :class:`~widgets.engine.rulebook.LiquidationRules` behind the lab's controls.
+
+    The venue's own rules when ``liquidation`` is its convention (and not ``"fraction"``);
+    otherwise the named convention: ``"restore"`` (the engine's default: init health back to 0
+    plus a 1 % buffer, penalty to the insurance fund), ``"aave"`` (:meth:`LiquidationRules.aave`:
+    50 % of the debt, 100 % at HF <= 0.95, bonus to the liquidator, 10 % to the protocol),
+    ``"full"`` (:meth:`LiquidationRules.full`) or ``"fraction"``
+    (:meth:`LiquidationRules.fraction` with ``close_factor``: a fixed share of everything at
+    stake, a teaching knob no venue runs).
+
+    >>> liquidation_rules(Market.example(), "fraction", 0.5).close_factor
+    0.5
+    >>> liquidation_rules(Market.example(), "sometimes", 0.5)
+    Traceback (most recent call last):
+    ...
+    widgets.engine._validate.MarginInputError: liquidation must be one of ['restore', 'aave', 'full', 'fraction'], got 'sometimes'
+    """
+    names = [v for _, v in LIQUIDATIONS]
+    if liquidation not in names:
+        raise MarginInputError(f"liquidation must be one of {names}, got {liquidation!r}")
+    base = market.liquidation_rules or DEFAULT_RULES
+    if liquidation == "fraction":
+        return LiquidationRules.fraction(close_factor)
+    if liquidation == base.convention:
+        return base
+    return {"restore": lambda: DEFAULT_RULES, "aave": LiquidationRules.aave,
+            "full": LiquidationRules.full}[liquidation]()
 
 
 def _charts(market: Market, n_accounts: int) -> dict:
@@ -137,10 +177,17 @@ class CascadeLab(_ui.Component):
     shock : Float (input) — common price move of the volatile assets (-0.05 is a 5 % fall).
     depth : Float (input) — multiple of the market's depth (deeper: smaller price impact).
     impact : Unicode (input) — ``"linear"``, ``"sqrt"`` or ``"exponential"``.
-    close_factor : Float (input) — share of a failing position closed per round, (0, 1].
+    liquidation : Unicode (input) — the liquidation convention: ``"restore"`` (close just enough
+    to restore health, Mango / perp venues), ``"aave"`` (50 % of the debt, 100 % at HF <= 0.95),
+    ``"full"`` (close everything at stake) or ``"fraction"`` (a fixed ``close_factor`` of
+    everything at stake). Default: the venue's own convention (:func:`venue_convention`).
+    close_factor : Float (input) — share of everything at stake closed per round, (0, 1]; only
+    read when ``liquidation == "fraction"`` (the slider is disabled otherwise).
     insurance_fund : Float (input) — fund before the cascade, quote currency.
     round : Int (input) — round shown, 0 (just after the shock) .. ``n_rounds``.
     n_rounds, n_liquidated : Int (output); bad_debt, socialized_loss : Float (output).
+    protocol_fee, liquidator_bonus : Float (output) — the penalties paid into the insurance fund
+    and to the liquidators over the cascade (``penalty = protocol_fee + liquidator_bonus``).
     final_price_change : Dict (output) — ``{asset: final move vs pre-shock price}``.
 
     Examples
@@ -156,13 +203,16 @@ class CascadeLab(_ui.Component):
     shock = T.Float(-0.05)
     depth = T.Float(30.0)
     impact = T.Unicode("linear")
-    close_factor = T.Float(1.0)
+    liquidation = T.Unicode()
+    close_factor = T.Float(0.5)
     insurance_fund = T.Float(0.0)
     round = T.Int(0)
     n_rounds = T.Int(0, read_only=True)
     n_liquidated = T.Int(0, read_only=True)
     bad_debt = T.Float(0.0, read_only=True)
     socialized_loss = T.Float(0.0, read_only=True)
+    protocol_fee = T.Float(0.0, read_only=True)
+    liquidator_bonus = T.Float(0.0, read_only=True)
     final_price_change = T.Dict(read_only=True)
     _state_traits = (*_INPUTS, "round")
 
@@ -171,6 +221,7 @@ class CascadeLab(_ui.Component):
         self.market = market if market is not None else Market.example()
         self.book = book if book is not None else Book.random(self.market, n_accounts, seed=seed)
         given = {k: kwargs.pop(k) for k in (*_INPUTS, "round") if k in kwargs}
+        self.set_trait("liquidation", venue_convention(self.market))
         self._quiet_depth = 0
         self._shocked = [a for a, v in volatile_shock(self.market, 1.0).items() if v]
         risky = ", ".join(self._shocked)
@@ -182,7 +233,15 @@ class CascadeLab(_ui.Component):
                                                 ("exponential", "exponential")],
                                        description="Price impact",
                                        tooltips=["P(1 - x)", "P(1 - σ√x)", "P·exp(-x)"]), None),
-            "close_factor": (_ui.slider("Close factor", 1.0, 0.1, 1.0, 0.05), 1.0),
+            "liquidation": (W.ToggleButtons(
+                options=list(LIQUIDATIONS), value=self.liquidation, description="Liquidation",
+                tooltips=["Close just enough to bring health back above 0 (Mango, perp venues)",
+                          "Repay 50 % of the debt, 100 % at HF <= 0.95 (Aave v3)",
+                          "Close everything at stake",
+                          "Close a fixed share of everything at stake (no venue does this)"]),
+                None),
+            "close_factor": (_ui.slider("Close factor (fixed fraction)", 0.5, 0.1, 1.0, 0.05),
+                             1.0),
             "insurance_fund": (_ui.slider("Insurance fund ($M)", 0.0, 0.0, 50.0, 0.5, fmt=".1f"),
                                1e6)}
         for name, (ctl, scale) in self._controls.items():
@@ -285,9 +344,10 @@ class CascadeLab(_ui.Component):
     # -- engine and display ---------------------------------------------------------------------
     def _compute(self) -> None:
         v = {n: getattr(self, n) for n in _INPUTS}
+        rules = liquidation_rules(self.market, v["liquidation"], v["close_factor"])
         res = cascade(self.book, deeper(self.market, v["depth"]),
                       volatile_shock(self.market, v["shock"]), v["impact"], MAX_ROUNDS,
-                      v["close_factor"], v["insurance_fund"])
+                      insurance_fund=v["insurance_fund"], rules=rules)
         self._good, self._result, self._lines = v, res, res.log()
         self._prices = (res.prices_by_round / res.reference_prices - 1.0).T    # (assets, R+1)
         self._liq = np.asarray(res.liquidated_by_round, dtype=float)          # (R,)
@@ -302,6 +362,8 @@ class CascadeLab(_ui.Component):
         self.set_trait("n_liquidated", res.n_liquidated)
         self.set_trait("bad_debt", res.bad_debt)
         self.set_trait("socialized_loss", res.socialized_loss)
+        self.set_trait("protocol_fee", float(res.protocol_fee_by_round.sum()))
+        self.set_trait("liquidator_bonus", float(res.liquidator_bonus_by_round.sum()))
         self.set_trait("final_price_change",
                        {a: float(c) for a, c in zip(res.assets, res.price_change)})
         with self._quiet():
@@ -332,6 +394,7 @@ class CascadeLab(_ui.Component):
         with self._quiet():
             for name, (ctl, scale) in self._controls.items():
                 _ui.display_value(ctl, self._good[name] / scale if scale else self._good[name])
+            self._controls["close_factor"][0].disabled = self._good["liquidation"] != "fraction"
             for w in (self._play, self._round_slider):
                 w.max = self.n_rounds
                 w.value = self.round
