@@ -15,7 +15,7 @@ def direct(lab, fund, shock=None, depth=None):
     m, s = lab.market, lab.shock if shock is None else shock
     risky = {a: (s if a != "USDC" else 0.0) for a in m.assets}
     return cascade(lab.book, m.replace(depth=m.depth * (depth or lab.depth)), risky, "linear", 30,
-                   1.0, fund)
+                   insurance_fund=fund)
 
 
 def shown(mark, attr="y"):
@@ -29,16 +29,18 @@ def lab():
 
 def test_default_lab_matches_a_direct_cascade():
     lab = InsuranceFundLab()
-    assert lab.book.n_accounts == 10_000 and lab.fund == 20e6 and lab.shock == -0.1
-    res = direct(lab, 20e6)
-    assert res.bad_debt > 20e6                                   # the fund is not enough
+    assert lab.book.n_accounts == 10_000 and lab.fund == 5e6 and lab.shock == -0.1
+    np.testing.assert_array_equal(
+        lab.book.perps, Book.random(lab.market, 10_000, seed=0, preset="overheated").perps)
+    res = direct(lab, 5e6)
+    assert res.bad_debt > 5e6                                    # the fund is not enough
     assert lab.bad_debt == pytest.approx(res.bad_debt)
     assert lab.socialized == pytest.approx(res.socialized_loss)
     assert lab.covered + lab.socialized == pytest.approx(lab.bad_debt, rel=1e-12)
     assert lab.coverage == pytest.approx(lab.covered / lab.bad_debt)
-    pen = res.penalty_by_round.sum()
+    pen = res.protocol_fee_by_round.sum()
     assert lab.summary.startswith(
-        f"Bad debt ${res.bad_debt:,.0f}: the $20,000,000 fund plus ${pen:,.0f} of liquidation "
+        f"Bad debt ${res.bad_debt:,.0f}: the $5,000,000 fund plus ${pen:,.0f} of liquidation "
         f"penalties covers ${res.bad_debt - res.socialized_loss:,.0f}; "
         f"${res.socialized_loss:,.0f} ({res.socialized_loss / res.bad_debt:.0%}) is socialized")
 
@@ -64,15 +66,37 @@ def test_bars_equal_direct_cascades_at_grid_points(lab):
     assert np.all(np.diff(y[1]) <= 1e-12)                      # more fund, less socialized
 
 
-def test_fund_change_runs_no_cascade_shock_change_runs_one(lab, monkeypatch):
+def test_each_change_runs_one_cascade_with_the_fund(lab, monkeypatch):
     calls = []
-    monkeypatch.setattr(ifl, "cascade", lambda *a, **k: calls.append(1) or cascade(*a, **k))
+    monkeypatch.setattr(ifl, "cascade", lambda *a, **k: calls.append(k["insurance_fund"])
+                        or cascade(*a, **k))
     lab.fund = 1e6
     lab.fund = 3e6
-    assert calls == []
+    assert calls == [1e6, 3e6]
     lab.shock = -0.25
-    assert len(calls) == 1
+    assert calls == [1e6, 3e6, 3e6]
     assert lab.bad_debt == pytest.approx(direct(lab, 0.0).bad_debt)
+
+
+@pytest.mark.parametrize("fund", [0.0, 2e6, 30e6])
+def test_adl_queue_is_the_engines(lab, fund):
+    lab.fund = fund
+    res = direct(lab, fund)
+    given = res.socialized_by_account
+    assert given.sum() == pytest.approx(res.socialized_loss, rel=1e-9, abs=1e-6)
+    assert lab.n_deleveraged == int((given > 0).sum())
+    top = np.argsort(-given, kind="stable")[:ifl.QUEUE_ROWS]
+    top = top[given[top] > 0]
+    np.testing.assert_allclose(lab.adl_amounts, given[top])
+    np.testing.assert_allclose(given[lab.adl_accounts], lab.adl_amounts)   # the largest, in order
+    assert lab.adl_ranks == [int(res.adl_rank[i]) for i in lab.adl_accounts]
+    assert not res.liquidated[lab.adl_accounts].any()      # liquidated accounts never pay
+    if lab.n_deleveraged:
+        i = lab.adl_accounts[0]
+        assert f"#{i:,}" in lab._queue.value and "Auto-deleveraging queue" in lab._queue.value
+        assert f"{lab.n_deleveraged:,} account" in lab._queue.value
+    else:
+        assert res.socialized_loss == 0 and "nobody is deleveraged" in lab._queue.value
 
 
 def test_every_control_moves_an_output(lab):
@@ -125,7 +149,7 @@ def test_one_update_per_mark_and_marks_never_replaced(comm_log):
     lab = InsuranceFundLab(n_accounts=N, shock=-0.2)
     marks = list(lab._figure.marks)
     comm_log.clear()
-    lab._controls["fund"][0].value = 4.0                      # only the marker moves
+    lab._controls["fund"][0].value = 4.0                      # the bars replay the same cascade
     assert len(comm_log.updates_for(lab._bars)) == 0
     assert len(comm_log.updates_for(lab._marker)) == 1
     comm_log.clear()
@@ -159,7 +183,7 @@ def test_depth_control_shows_exactly_30x(lab):
 
 def test_legend_outside_the_figure_and_no_nan_in_marks(lab):
     assert not any(getattr(m, "display_legend", False) for m in lab._figure.marks)
-    assert "socialized" in lab.children[-1].children[1].value
+    assert "socialized" in lab.children[-2].children[1].value
     for mark in lab._figure.marks:
         assert np.isfinite(np.asarray(mark.y, dtype=float)).all()
 
