@@ -87,16 +87,19 @@ def impact_share(oct10, shock, venue):
     """Share of SOL's final fall caused by the cascade's own forced selling."""
     share = lambda a: 100 * (1 - shock[a] / float(oct10.price_change[venue.index(a)]))
     final = lambda a: 100 * float(oct10.price_change[venue.index(a)])
+    start = lambda a: f"{abs(100 * shock[a]):g}"
     return dict(
-        question="SOL starts with a −12 % shock and ends the cascade near "
+        question=f"SOL starts with a −{start('SOL')} % shock and ends the cascade near "
                  f"{final('SOL'):.0f} %. What share of SOL's final fall, in %, did the "
                  "liquidations' own forced selling cause?",
         answer=lambda: share("SOL"), unit="%", tolerance=0.02,
-        hints={"high": "The initial −12 % is part of the final fall; only the rest comes from "
-                       "selling.",
-               "low": f"Compare the −12 % shock with the {final('SOL'):.1f} % at the end."},
+        hints={"high": f"The initial −{start('SOL')} % is part of the final fall; only the rest "
+                       "comes from selling.",
+               "low": f"Compare the −{start('SOL')} % shock with the {final('SOL'):.1f} % at "
+                      "the end."},
         explanation=lambda: (
-            f"1 − 12 / {abs(final('SOL')):.1f} = {share('SOL'):.0f} %: more than half of SOL's "
-            "fall is the cascade, not the news. BTC's book is deeper relative to what is sold, "
-            f"so its share is smaller (1 − 9 / {abs(final('BTC')):.1f} = {share('BTC'):.0f} %)."),
-        expected=54.4)
+            f"1 − {start('SOL')} / {abs(final('SOL')):.1f} = {share('SOL'):.0f} %: almost half "
+            "of SOL's fall is the cascade, not the news. BTC's book is deeper relative to what is "
+            f"sold, so its share is smaller (1 − {start('BTC')} / {abs(final('BTC')):.1f} = "
+            f"{share('BTC'):.0f} %)."),
+        expected=46.0)
