@@ -15,7 +15,8 @@ from .engine.rulebook import DEFAULT as DEFAULT_RULES, LiquidationRules
 from .engine._validate import as_float_array, check_range
 
 MAX_ROUNDS = 30                     # the cascade's round limit
-_INPUTS = ("shock", "depth", "impact", "liquidation", "close_factor", "insurance_fund")
+_INPUTS = ("preset", "shock", "depth", "impact", "liquidation", "close_factor", "insurance_fund")
+PRESETS = (("calm", "calm"), ("overheated", "overheated"))
 # the conventions the liquidation control offers, with their button labels
 LIQUIDATIONS = (("restore health", "restore"), ("Aave 50 %", "aave"), ("full close", "full"),
                 ("fixed fraction", "fraction"))
@@ -58,6 +59,8 @@ def liquidation_rules(market: Market, liquidation: str, close_factor: float) -> 
     ...
     widgets.engine._validate.MarginInputError: liquidation must be one of ['restore', 'aave', 'full', 'fraction'], got 'sometimes'
     """
+    from .engine.liquidation import check_close_factor
+    close_factor = check_close_factor(close_factor)      # checked whatever the convention
     names = [v for _, v in LIQUIDATIONS]
     if liquidation not in names:
         raise MarginInputError(f"liquidation must be one of {names}, got {liquidation!r}")
@@ -158,22 +161,26 @@ class CascadeLab(_ui.Component):
     the browser; from the last round, Play replays the cascade from round 0). The depth control
     steps through round multiples (1, 2, 3, 5 per decade), so 30x is exact.
 
-    The default depth is 30x ``Market.example()``'s: at 1x its order books are thin for a
-    10,000-account ``Book.random`` book (about $1.6 B of perp notional against $330 M of depth),
-    and a 5 % shock sends every volatile asset to the model's 1 % price floor. At 30x the same
-    shock becomes a fall of roughly 12-32 % over several rounds.
+    The default depth is 30x ``Market.example()``'s (deep enough that a calm book's forced
+    sales move prices by a few tenths of a percent). The book control switches between
+    ``Book.random``'s ``"calm"`` preset (the venue default, calibrated on Hyperliquid's on-chain
+    leverage: a -5 % shock at 30x liquidates 227 of 10,000 accounts) and its ``"overheated"``
+    one (illustrative: 3,020 of 10,000, prices falling for several rounds).
 
     Parameters
     ----------
     market : Market, default ``Market.example()``
     book : Book, optional
-        Default ``Book.random(market, n_accounts, seed)``.
+        Default ``Book.random(market, n_accounts, seed, preset=preset)``. A given book fixes
+        the accounts: ``preset`` is then ``"custom"`` and the book control is hidden.
     n_accounts : int, default 10,000
     seed : int, default 0
     **traits : initial values of the input traits.
 
     Traits
     ------
+    preset : Unicode (input) — ``"calm"`` or ``"overheated"``: which ``Book.random`` book
+    (same ``n_accounts`` and ``seed``); ``"custom"`` when a book was given.
     shock : Float (input) — common price move of the volatile assets (-0.05 is a 5 % fall).
     depth : Float (input) — multiple of the market's depth (deeper: smaller price impact).
     impact : Unicode (input) — ``"linear"``, ``"sqrt"`` or ``"exponential"``.
@@ -200,6 +207,7 @@ class CascadeLab(_ui.Component):
     0
     """
 
+    preset = T.Unicode("calm")
     shock = T.Float(-0.05)
     depth = T.Float(30.0)
     impact = T.Unicode("linear")
@@ -219,13 +227,25 @@ class CascadeLab(_ui.Component):
     def __init__(self, market: Market | None = None, book: Book | None = None,
                  n_accounts: int = 10_000, seed: int = 0, **kwargs):
         self.market = market if market is not None else Market.example()
-        self.book = book if book is not None else Book.random(self.market, n_accounts, seed=seed)
         given = {k: kwargs.pop(k) for k in (*_INPUTS, "round") if k in kwargs}
+        self._books, self._n_accounts, self._seed = {}, n_accounts, seed
+        if book is not None:
+            self._books["custom"] = book
+            self.set_trait("preset", "custom")
+        elif "preset" in given:
+            self.set_trait("preset", given.pop("preset"))
+        self.book = self._book(self.preset)
         self.set_trait("liquidation", venue_convention(self.market))
         self._quiet_depth = 0
         self._shocked = [a for a, v in volatile_shock(self.market, 1.0).items() if v]
         risky = ", ".join(self._shocked)
         self._controls = {
+            "preset": (W.ToggleButtons(
+                options=list(PRESETS) + ([("custom", "custom")] if book is not None else []),
+                value=self.preset, description="Book",
+                tooltips=["Leverage as on Hyperliquid (median 0.2x)",
+                          "Illustrative: most accounts near their limits"][:len(PRESETS)],
+                layout=W.Layout(display="none") if book is not None else W.Layout()), None),
             "shock": (_ui.slider(f"Shock to {risky}", -0.05, -0.5, 0.0, 0.01,
                                  tooltip="Common price move applied before the cascade"), 1.0),
             "depth": (_ui.depth_slider(30.0), 1.0),
@@ -342,8 +362,25 @@ class CascadeLab(_ui.Component):
             self._show_round()
 
     # -- engine and display ---------------------------------------------------------------------
+    def _book(self, preset: str) -> Book:
+        """The book of ``preset`` (built once per preset)."""
+        if preset not in self._books:
+            if preset == "custom" or preset not in [v for _, v in PRESETS]:
+                names = [v for _, v in PRESETS]
+                raise MarginInputError(
+                    f"preset must be one of {names}" + (" (a book was given: 'custom')"
+                                                        if "custom" in self._books else "")
+                    + f", got {preset!r}")
+            self._books[preset] = Book.random(self.market, self._n_accounts, seed=self._seed,
+                                              preset=preset)
+        return self._books[preset]
+
     def _compute(self) -> None:
         v = {n: getattr(self, n) for n in _INPUTS}
+        if "custom" in self._books and v["preset"] != "custom":
+            raise MarginInputError(f"preset must be 'custom' (a book was given), got "
+                                   f"{v['preset']!r}")
+        self.book = self._book(v["preset"])
         rules = liquidation_rules(self.market, v["liquidation"], v["close_factor"])
         res = cascade(self.book, deeper(self.market, v["depth"]),
                       volatile_shock(self.market, v["shock"]), v["impact"], MAX_ROUNDS,

@@ -7,15 +7,16 @@ from ipywidgets.widgets.widget_link import Link
 import widgets.cascade_lab as cl
 from widgets import CascadeLab
 from widgets.engine import Book, Market, cascade
+from widgets.engine.rulebook import LiquidationRules
 
 N = 2_000          # a smaller book keeps the tests fast; one test uses the 10,000 default
 
 
-def engine(book, market, shock=-0.05, depth=30.0, impact="linear", close_factor=1.0, fund=0.0):
-    """The cascade the lab should show, computed directly."""
+def engine(book, market, shock=-0.05, depth=30.0, impact="linear", rules=None, fund=0.0):
+    """The cascade the lab should show, computed directly (rules None: the venue's)."""
     risky = {a: (shock if a != "USDC" else 0.0) for a in market.assets}
     return cascade(book, market.replace(depth=market.depth * depth), risky, impact, 30,
-                   close_factor, fund)
+                   insurance_fund=fund, rules=rules)
 
 
 def shown(mark):
@@ -28,14 +29,16 @@ def same(a, b):
 
 @pytest.fixture
 def lab():
-    return CascadeLab(n_accounts=N)
+    return CascadeLab(n_accounts=N, preset="overheated")      # several rounds at -5 %
 
 
 def test_default_lab_shows_the_engine_cascade():
     lab = CascadeLab()
     m = Market.example()
-    res = engine(Book.random(m, 10_000, seed=0), m)
+    res = engine(Book.random(m, 10_000, seed=0, preset="calm"), m)
     assert lab.book.n_accounts == 10_000 and lab.shock == -0.05 and lab.depth == 30.0
+    assert (lab.preset, lab.liquidation, lab.close_factor) == ("calm", "restore", 0.5)
+    assert lab._controls["close_factor"][0].disabled          # read only by "fraction"
     assert (lab.n_rounds, lab.n_liquidated) == (res.n_rounds, res.n_liquidated)
     assert res.n_rounds >= 3 and 0 < res.n_liquidated < 10_000        # a real cascade
     assert lab.bad_debt == pytest.approx(res.bad_debt)
@@ -124,14 +127,17 @@ def test_every_control_moves_an_output(lab):
                 tuple(lab.final_price_change.values()), lab.summary)
 
     moves = [("shock", -0.2, "shock", -0.2), ("depth", 3.0, "depth", 3.0),
-             ("impact", "sqrt", "impact", "sqrt"), ("close_factor", 0.5, "close_factor", 0.5),
-             ("insurance_fund", 5.0, "insurance_fund", 5e6)]
+             ("impact", "sqrt", "impact", "sqrt"), ("liquidation", "fraction", "liquidation",
+                                                     "fraction"),
+             ("close_factor", 0.3, "close_factor", 0.3),
+             ("insurance_fund", 5.0, "insurance_fund", 5e6), ("preset", "calm", "preset", "calm")]
     for control, value, trait, expected in moves:
         before = outputs()
         lab._controls[control][0].value = value
         assert getattr(lab, trait) == pytest.approx(expected), control
         assert outputs() != before, control
-    res = engine(lab.book, lab.market, -0.2, 3.0, "sqrt", 0.5, 5e6)
+    res = engine(Book.random(lab.market, N, seed=0, preset="calm"), lab.market, -0.2, 3.0,
+                 "sqrt", LiquidationRules.fraction(0.3), 5e6)
     assert lab.socialized_loss == pytest.approx(res.socialized_loss)
     assert lab._money_lines.y[0][0] == 5e6                      # fund line starts at the fund
     before = lab.summary
@@ -147,7 +153,7 @@ def test_parameter_change_shows_the_whole_new_cascade(lab):
     assert lab.round == lab.n_rounds and lab._round_slider.value == lab.n_rounds
     assert shown(lab._price_lines).shape[1] == lab.n_rounds + 1
     lab.reset()
-    lab._controls["close_factor"][0].value = 0.5
+    lab._controls["liquidation"][0].value = "full"
     assert lab.round == lab.n_rounds == lab._play.max       # Play (at its max) replays from 0
 
 
@@ -209,6 +215,8 @@ def test_legends_are_outside_the_figures(lab):
     ("depth", 0.0, "depth must be in (0.0"),
     ("impact", "cubic", "impact must be one of"),
     ("close_factor", 0.0, "close_factor must be in (0.0, 1.0]"),
+    ("liquidation", "sometimes", "liquidation must be one of"),
+    ("preset", "panic", "preset must be one of"),
     ("insurance_fund", -1.0, "insurance_fund must be in [0.0"),
     ("round", 99, "round must be in [0,"),
 ])
@@ -288,3 +296,38 @@ def test_log_axis_ticks_are_powers_of_ten(lab):
         scale = lab._money_lines.scales["y"]
         assert ticks[0] == scale.min and ticks[-1] <= scale.max and 2 <= len(ticks) <= 7
         np.testing.assert_allclose(np.log10(ticks), np.round(np.log10(ticks)))
+
+
+@pytest.mark.parametrize("liquidation, rules", [
+    ("restore", None), ("aave", "aave"), ("full", "full"),
+    ("fraction", LiquidationRules.fraction(0.25))])
+def test_liquidation_control_runs_the_engines_convention(lab, liquidation, rules):
+    lab.close_factor = 0.25
+    lab._controls["liquidation"][0].value = liquidation
+    assert lab.liquidation == liquidation
+    assert lab._controls["close_factor"][0].disabled == (liquidation != "fraction")
+    res = engine(lab.book, lab.market, rules=rules)
+    assert lab.result.rules.convention == res.rules.convention
+    assert (lab.n_rounds, lab.n_liquidated) == (res.n_rounds, res.n_liquidated)
+    assert lab.bad_debt == pytest.approx(res.bad_debt)
+    assert lab.protocol_fee == pytest.approx(res.protocol_fee_by_round.sum())
+    assert lab.liquidator_bonus == pytest.approx(res.liquidator_bonus_by_round.sum())
+    # Aave pays 90 % of the bonus to the liquidator; the other conventions pay the fund
+    assert (lab.liquidator_bonus > lab.protocol_fee) == (liquidation == "aave")
+
+
+def test_preset_switches_the_book_and_a_given_book_is_custom():
+    lab = CascadeLab(n_accounts=N)
+    calm = lab.n_liquidated
+    lab.preset = "overheated"
+    np.testing.assert_array_equal(
+        lab.book.perps, Book.random(lab.market, N, seed=0, preset="overheated").perps)
+    assert lab.n_liquidated > 3 * calm
+    lab.preset = "calm"
+    assert lab.n_liquidated == calm
+    given = Book.random(lab.market, 300, seed=4)
+    custom = CascadeLab(book=given)
+    assert custom.preset == "custom" and custom.book is given
+    assert custom._controls["preset"][0].layout.display == "none"
+    custom.preset = "calm"
+    assert "a book was given" in custom.problem and custom.preset == "custom"
