@@ -40,10 +40,14 @@ def test_per_asset_vectors_and_index():
 
 def test_boundary_values_are_accepted():
     # asset_weight 0 and 1, liability_weight exactly 1, im == mm, penalty 0 and 1, volatility 0
-    m = Market(["A", "B"], [1.0, 2.0], asset_weight=[0.0, 1.0], liability_weight=1.0,
-               maintenance_margin=[0.0, 1.0], initial_margin=[0.0, 1.0],
-               liquidation_penalty=[0.0, 1.0], volatility=0.0)
+    kw = dict(asset_weight=[0.0, 1.0], liability_weight=1.0, maintenance_margin=[0.0, 1.0],
+              initial_margin=[0.0, 1.0], liquidation_penalty=[0.0, 1.0], volatility=0.0)
+    # penalty 1 on an asset of weight 1 fails the venue check (1 x (1 + 1) > 1): on purpose only
+    with pytest.raises(MarginInputError, match=r"liquidation_penalty\[B\]"):
+        Market(["A", "B"], [1.0, 2.0], **kw)
+    m = Market(["A", "B"], [1.0, 2.0], allow_inconsistent_penalty=True, **kw)
     assert m.initial_margin.tolist() == [0.0, 1.0]
+    assert m.liquidation_penalty.tolist() == [0.0, 1.0]
 
 
 def test_example_uses_documented_parameters():
@@ -90,7 +94,10 @@ def test_inputs_are_copied():
 
 def test_replace_revalidates_and_leaves_original_untouched():
     m = eth_usdc(asset_weight=0.8)
-    m2 = m.replace(asset_weight=[0.7, 1.0])
+    # the 5 % penalty stored on m is explicit now: USDC at weight 1 must drop it (venue check)
+    with pytest.raises(MarginInputError, match=r"liquidation_penalty\[USDC\]"):
+        m.replace(asset_weight=[0.7, 1.0])
+    m2 = m.replace(asset_weight=[0.7, 1.0], liquidation_penalty=[0.05, 0.0])
     assert m2 is not m
     assert m2.asset_weight.tolist() == [0.7, 1.0]
     assert m.asset_weight.tolist() == [0.8, 0.8]

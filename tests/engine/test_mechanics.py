@@ -3,10 +3,13 @@ import numpy as np
 import pytest
 
 from widgets.engine import Account, Book, Market, MarginInputError, cascade, liquidate
+from widgets.engine.rulebook import LiquidationRules
 from widgets.engine.mechanics import (adl_queue, liquidation_path, loan_to_value, ltv_frontier,
                                       pareto_front, perp_notional, score_policy, stress_policy)
 
 ETH = Market(["ETH"], [2_000.0], asset_weight=0.825, liquidation_penalty=0.05)
+# the engine's original convention: a fixed half of everything, penalty on the notional sold
+HALF_NOTIONAL = LiquidationRules.fraction(0.5, "notional")
 PAIR = Book.from_accounts([Account([5.0], cash=-9_000.0), Account([5.0], cash=-9_600.0)])
 
 
@@ -19,16 +22,21 @@ def test_ltv_by_hand():
     assert ltv[3] == 0.0                                   # no debt
 
 
-def test_frontier_is_one_minus_penalty():
-    assert ltv_frontier(PAIR, ETH).tolist() == pytest.approx([0.95, 0.95])
-    two = Market(["A", "B"], [10.0, 10.0], liquidation_penalty=[0.05, 0.15])
+def test_frontier_is_one_minus_penalty_on_notional_and_aaves_on_debt():
+    assert ltv_frontier(PAIR, ETH, rules=HALF_NOTIONAL).tolist() == pytest.approx([0.95, 0.95])
+    # penalty on the debt repaid (the default basis, and Aave's seize = debt x (1 + bonus))
+    for rules in (None, "aave", LiquidationRules.fraction(0.5)):
+        assert ltv_frontier(PAIR, ETH, rules=rules).tolist() == pytest.approx([1 / 1.05] * 2)
+    two = Market(["A", "B"], [10.0, 10.0], asset_weight=0.8, liquidation_penalty=[0.05, 0.15],
+                 maintenance_margin=0.2, initial_margin=0.3)
     # 1 A and 3 B: value-weighted penalty (10 x 0.05 + 30 x 0.15) / 40 = 0.125
     b = Book.from_accounts([Account([1.0, 3.0], cash=-20.0)])
-    assert ltv_frontier(b, two)[0] == pytest.approx(0.875)
+    assert ltv_frontier(b, two, rules=HALF_NOTIONAL)[0] == pytest.approx(0.875)
+    assert ltv_frontier(b, two)[0] == pytest.approx(1 / 1.125)
 
 
 def test_path_spiral_by_hand():
-    path = liquidation_path(PAIR, ETH, close_factor=0.5, calls=4)
+    path = liquidation_path(PAIR, ETH, calls=4, rules=HALF_NOTIONAL)
     # A: 9,000 -> sell 2.5 ETH (5,000), penalty 250, repay 4,750 -> debt 4,250 on 5,000: 0.85;
     #    call 2: 0.825 x 5,000 = 4,125 < 4,250 -> sell 2,500, penalty 125, repay 2,375 -> 1,875
     #    on 2,500 = 0.75 (HF 0.825 x 2,500 / 1,875 = 1.10): healthy, calls 3-4 do nothing.
@@ -43,7 +51,7 @@ def test_path_spiral_by_hand():
     assert path.last_call().tolist() == [2, 4]
     assert path.bad_debt.sum() == 0.0
     # the direct calls agree
-    r1 = liquidate(PAIR, ETH, close_factor=0.5)
+    r1 = liquidate(PAIR, ETH, rules=HALF_NOTIONAL)
     np.testing.assert_allclose(path.equity[1], r1.equity_after)
     assert path.ltv.shape == (5, 2) and path.n_calls == 4
 
@@ -51,11 +59,22 @@ def test_path_spiral_by_hand():
 def test_path_below_frontier_falls_above_rises():
     debts = [9_000, 9_400, 9_500, 9_600, 9_800]
     book = Book.from_accounts([Account([5.0], cash=-d) for d in debts])
-    path = liquidation_path(book, ETH, close_factor=0.5, calls=1)
+    path = liquidation_path(book, ETH, calls=1, rules=HALF_NOTIONAL)
     start, after = path.ltv[0], path.ltv[1]
     below, above = start < path.frontier, start > path.frontier
     assert np.all(after[below] < start[below]) and np.all(after[above] > start[above])
     assert after[2] == pytest.approx(0.95)                   # on the frontier: unchanged
+    # Aave's 50 % step (its 100 % branch at HF <= 0.95 switched off: every account here is
+    # below 0.95): frontier 1 / 1.05, debt 9,523.81 on 10,000 of ETH stays put
+    debts = [9_000, 9_400, 10_000 / 1.05, 9_600, 9_800]
+    book = Book.from_accounts([Account([5.0], cash=-d) for d in debts])
+    half = LiquidationRules("aave", close_factor=0.5, full_close_below=0.0, protocol_share=0.1)
+    path = liquidation_path(book, ETH, calls=1, rules=half)
+    start, after = path.ltv[0], path.ltv[1]
+    below, above = start < path.frontier - 1e-12, start > path.frontier + 1e-12
+    assert below.sum() == 2 and above.sum() == 2
+    assert np.all(after[below] < start[below]) and np.all(after[above] > start[above])
+    assert after[2] == pytest.approx(1 / 1.05)
 
 
 def test_path_bad_input():
@@ -90,7 +109,8 @@ def test_adl_assignment_by_hand():
 
 def test_adl_dydx_example():
     """dYdX: B short 500 bankrupt at 1.20 with the mark at 2; A long 500 gives up 400."""
-    abc = Market(["ABC"], [1.0], asset_weight=1.0, liability_weight=1.0,
+    # a perp-only asset: no spot collateral value (asset_weight 0), so the venue check passes
+    abc = Market(["ABC"], [1.0], asset_weight=0.0, liability_weight=1.0,
                  maintenance_margin=0.03, initial_margin=0.05, liquidation_penalty=0.015)
     a = Account([0.0], perps=[500.0], entry_prices=[1.0], cash=100.0)
     q = adl_queue(a, abc, "ABC", "long", quantity=500.0, bankruptcy_price=1.2, prices=[2.0])
@@ -146,7 +166,15 @@ def test_score_policy_equals_direct_calls():
     assert s.fund_needed == pytest.approx(res.socialized_loss)
     assert s.n_liquidated == res.n_liquidated
     assert s.capital_efficiency == pytest.approx((np.abs(adapted.perps) @ tight.prices).sum() / base)
-    assert s.capital_efficiency < 0.75                           # halved leverage, less notional
+    assert s.capital_efficiency < 0.95               # calm book: only the levered few shrink
+    over = score_policy(tight, shock, perp_notional(Book.random(m, 800, seed=3,
+                                                                preset="overheated"), m),
+                        n_accounts=800, seed=3, preset="overheated")
+    # overheated: more accounts near their limits, so halved leverage removes more notional
+    assert over.capital_efficiency < s.capital_efficiency < 1.0
+    b, r = stress_policy(tight, shock, 800, 3, preset="overheated")
+    assert np.array_equal(b.perps, Book.random(tight, 800, seed=3, preset="overheated").perps)
+    assert over.bad_debt == pytest.approx(r.bad_debt)
     b, r = stress_policy(tight, shock, 800, 3)
     assert np.array_equal(b.perps, adapted.perps) and r.bad_debt == pytest.approx(res.bad_debt)
     assert s.line("x2").startswith("x2 ")

@@ -373,20 +373,22 @@ def perp_notional(book: Book, market: Market) -> float:
 
 
 def stress_policy(policy: Market, shock, n_accounts: int = 10_000, seed: int = 0,
-                  **cascade_kwargs) -> tuple:
+                  preset: str = "calm", **cascade_kwargs) -> tuple:
     """The same traders rebuilt under ``policy``, then the crisis cascade.
 
-    ``Book.random(policy, n_accounts, seed)`` draws the same traders (equity, assets, direction,
-    share of their limits used) and sizes their positions to ``policy``'s limits (stylized: the
-    book after it has adapted to new rules). Returns ``(adapted_book, cascade_result)``; extra
-    keyword arguments go to :func:`~.cascade.cascade`.
+    ``Book.random(policy, n_accounts, seed, preset=preset)`` draws the same traders (equity,
+    assets, direction, share of their limits used) and sizes their positions to ``policy``'s
+    limits (stylized: the book after it has adapted to new rules). ``preset`` is the book's
+    calibration (``"calm"``, the venue default, or ``"overheated"``; see :meth:`Book.random`).
+    Returns ``(adapted_book, cascade_result)``; extra keyword arguments go to
+    :func:`~.cascade.cascade`.
     """
-    adapted = Book.random(policy, n_accounts, seed=seed)
+    adapted = Book.random(policy, n_accounts, seed=seed, preset=preset)
     return adapted, cascade(adapted, policy, shock, **cascade_kwargs)
 
 
 def score_policy(policy: Market, shock, baseline_notional: float, n_accounts: int = 10_000,
-                 seed: int = 0, **cascade_kwargs) -> PolicyScore:
+                 seed: int = 0, preset: str = "calm", **cascade_kwargs) -> PolicyScore:
     """Score ``policy``: crisis bad debt against capital efficiency (Gauntlet's two main axes).
 
     Parameters
@@ -398,7 +400,7 @@ def score_policy(policy: Market, shock, baseline_notional: float, n_accounts: in
     baseline_notional : float > 0
         Perp notional of today's book (:func:`perp_notional`); capital efficiency is the
         adapted book's notional as a share of it.
-    n_accounts, seed : the book drawn by :func:`stress_policy`.
+    n_accounts, seed, preset : the book drawn by :func:`stress_policy`.
 
     Returns
     -------
@@ -414,7 +416,7 @@ def score_policy(policy: Market, shock, baseline_notional: float, n_accounts: in
     """
     base = float(as_float_array("baseline_notional", baseline_notional))
     check_range("baseline_notional", np.asarray(base), 0.0, None, low_open=True)
-    adapted, res = stress_policy(policy, shock, n_accounts, seed, **cascade_kwargs)
+    adapted, res = stress_policy(policy, shock, n_accounts, seed, preset, **cascade_kwargs)
     notional = perp_notional(adapted, policy)
     return PolicyScore(bad_debt=float(res.bad_debt), fund_needed=float(res.socialized_loss),
                        n_liquidated=int(res.n_liquidated), notional=notional,
