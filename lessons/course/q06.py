@@ -1,9 +1,9 @@
 """Lesson 06 · Mutualization of risk: the self-checks (asked by ``ask(...)`` cells)."""
 import numpy as np
 
-from widgets.engine import liquidate, margin_report
+from widgets.engine import fund_coverage, liquidate, margin_report
 
-from ._fmt import num, scalar, usd
+from ._fmt import musd, scalar, usd
 from .questions import register
 
 question = register("06")
@@ -78,19 +78,27 @@ def adl_first(names, adl_rank, leverage, pnl_pct):
 
 
 @question
-def penalty_factor(penalty_income):
-    """How the fund's penalty income grows with the penalty rate after a gap."""
-    ratio = lambda: penalty_income(0.15) / penalty_income(0.05)
+def penalty_share(penalty_run, highest):
+    """Share of a gap's bad debt that the highest consistent penalty rate pays for."""
+    def parts():
+        run = penalty_run(highest)
+        return float(fund_coverage(run, 0.0).penalties), float(run.bad_debt)
+    share = lambda: 100 * parts()[0] / parts()[1]
     return dict(
-        question="By what factor does the fund's penalty income grow when the penalty rate "
-                 "goes from 5 % to 15 %? (3 would mean three times as much.)",
-        answer=ratio, unit="x", tolerance=0.05,
+        question="The venue raises every perp's liquidation penalty to the highest rate its "
+                 "consistency check allows, the maintenance margin (BTC 1.25 %, ETH 2 %, "
+                 "SOL 2.5 %), and the same cascade happens. What share of the cascade's bad "
+                 "debt do the penalties collected pay for, in percent?",
+        answer=share, unit="%", tolerance=0.05,
         hints={"high": "A penalty is paid only out of the equity an account still has when it "
-                       "is liquidated. How much do accounts have left after a gap?",
-               "low": "A higher rate never collects less: the factor is at least 1."},
+                       "is liquidated, and it is a small percentage of the notional closed. How "
+                       "much do accounts have left after a gap?",
+               "low": "Accounts closed in time do pay: in rounds 2 to 4 many still have equity, "
+                      "and each pays up to 2.5 % of what it closes."},
         explanation=lambda: (
-            f"Income grows only by a factor {num(ratio(), 3)} "
-            f"({usd(penalty_income(0.05) / 1e6, 2)} M → {usd(penalty_income(0.15) / 1e6, 2)} M). "
-            "Most accounts liquidated in a gap have little or no equity left, so the penalty is "
-            "capped by what is there. The bad debt does not change at all."),
-        expected=1.144)
+            f"About {share():.0f} %: {musd(parts()[0], 2)} of penalties against "
+            f"{musd(parts()[1])} of bad debt. Most accounts liquidated in round 1 of a gap have "
+            "little or no equity left, so the penalty is capped by what is there, and the rate "
+            "itself cannot go above the maintenance margin: a larger penalty would make every "
+            "liquidation lower the account's health (lesson 4). The bad debt barely changes."),
+        expected=9.1)

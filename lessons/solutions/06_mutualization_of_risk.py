@@ -1,8 +1,9 @@
 """Lesson 6 exercise: the smallest insurance fund that leaves nothing to auto-deleveraging.
 
 Rebuilds the cascade of lesson 6's InsuranceFundLab with the engine alone (10,000
-``Book.random`` accounts, seed 0; the example market with 10**1.5 = 31.6x depth; -10 % on BTC,
-ETH and SOL), then replays its settlement for a grid of fund sizes with ``fund_coverage``.
+``Book.random`` accounts, seed 0, the overheated preset; the example market with 30x depth and
+its default liquidation rules, restore health; -10 % on BTC, ETH and SOL), then replays its
+settlement for a grid of fund sizes with ``fund_coverage``.
 Run from the repository root.
 """
 import numpy as np
@@ -10,8 +11,8 @@ import numpy as np
 from widgets.engine import Book, Market, cascade, fund_coverage
 
 market = Market.example()
-book = Book.random(market, 10_000, seed=0)                 # the lab's default book
-deep = market.replace(depth=market.depth * 10 ** 1.5)      # the lesson's lab depth (31.6x)
+book = Book.random(market, 10_000, seed=0, preset="overheated")   # the lesson's lab book
+deep = market.replace(depth=market.depth * 30)             # the lab's depth (30x)
 result = cascade(book, deep, {"BTC": -0.10, "ETH": -0.10, "SOL": -0.10})
 
 funds = np.arange(0.0, 40e6 + 1, 0.25e6)                   # $0 to $40 M in $0.25 M steps
