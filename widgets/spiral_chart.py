@@ -8,21 +8,36 @@ from bqplot import Label, Lines
 
 from . import _labels, _ui
 from .engine import Account, Book, Market
-from .engine.mechanics import MAX_CALLS, liquidation_path
+from .engine.mechanics import MAX_CALLS, liquidation_path, ltv_frontier
 
 MAX_ACCOUNTS = 6                       # lines drawn (marks are built once)
 _COLOURS = ("blue", "orange", "green", "purple", "sky", "grey")
 _PLOT_W, _LTV_H, _EQ_H = 460.0, 210.0, 170.0     # assumed minimum plot area, px (labels)
 
 
-def default_book(market: Market) -> tuple:
-    """Two ETH-backed borrowers of ``market``: LTV 0.92 (below a 5 % frontier) and 0.97 (above)."""
+def fmt_ltv(v: float) -> str:
+    """An LTV with two decimals, three when the third one is not 0 (0.96, 0.968, 1.00)."""
+    t = f"{v:.3f}"
+    return t[:-1] if t.endswith("0") else t
+
+
+def default_book(market: Market, rules=None) -> tuple:
+    """Two borrowers of 5 ETH on ``market``: LTV 0.92 (below the frontier) and one a quarter of
+    the way from the frontier to 1 (above it; on ``Market.example()``, penalty 1.25 % on the
+    debt: frontier 1 / 1.0125 = 0.988, B at LTV 0.991).
+
+    >>> default_book(Market.example())[1]
+    ['A (LTV 0.92)', 'B (LTV 0.991)']
+    """
     e = market.assets.index("ETH")
     h = np.zeros(market.n_assets)
     h[e] = 5.0
     value = 5.0 * market.prices[e]
-    accounts = [Account(h, cash=-ltv * value) for ltv in (0.92, 0.97)]
-    return Book.from_accounts(accounts), ["A (LTV 0.92)", "B (LTV 0.97)"]
+    probe = Book.from_accounts([Account(h, cash=-0.9 * value)])
+    fr = float(ltv_frontier(probe, market, rules=rules)[0])
+    ltvs = (0.92, round(min(fr, 0.996) + (1.0 - min(fr, 0.996)) / 4, 3))
+    accounts = [Account(h, cash=-ltv * value) for ltv in ltvs]
+    return Book.from_accounts(accounts), [f"{n} (LTV {fmt_ltv(v)})" for n, v in zip("AB", ltvs)]
 
 
 class SpiralChart(_ui.Component):
@@ -30,14 +45,16 @@ class SpiralChart(_ui.Component):
 
     Every call of :func:`~widgets.engine.liquidate` with ``close_factor < 1`` sells a fraction
     of the collateral, pays the penalty and repays debt with the rest. Below the frontier
-    ``LTV = 1 - penalty`` (Aave: ``1 / (1 + bonus)``) this lowers LTV and the account is soon
-    healthy; above it every call *raises* LTV and the penalties eat the equity: the toxic
-    liquidation spiral (Warmuz, Chaudhary and Pinna, arXiv:2212.07306, 2022). The numbers come
+    (``1 / (1 + penalty)`` with the penalty on the debt repaid, as Aave's bonus and the engine's
+    default; ``1 - penalty`` with the old penalty on the notional sold) this lowers LTV and the
+    account is soon healthy; above it every call *raises* LTV and the penalties eat the equity:
+    the toxic liquidation spiral (Warmuz, Chaudhary and Pinna, arXiv:2212.07306, 2022). The numbers come
     from :func:`~widgets.engine.mechanics.liquidation_path`.
 
     Parameters
     ----------
-    book : Book or Account, default two ETH borrowers at LTV 0.92 and 0.97
+    book : Book or Account, default two ETH borrowers (:func:`default_book`: LTV 0.92, and one
+        a quarter of the way from the frontier to 1)
         At most six accounts are drawn.
     market : Market, default ``Market.example()``
     names : list of str, optional
@@ -61,8 +78,8 @@ class SpiralChart(_ui.Component):
     >>> m = Market(["ETH"], [2_000.0], asset_weight=0.825, liquidation_penalty=0.05)
     >>> pair = Book.from_accounts([Account([5.0], cash=-9_000.0), Account([5.0], cash=-9_600.0)])
     >>> chart = SpiralChart(pair, m, names=["A", "B"], close_factor=0.5, calls=3)
-    >>> [round(v, 2) for v in chart.ltv[1]], chart.rising
-    ([0.96, 0.97, 0.99, 1.0], [False, True])
+    >>> [round(v, 4) for v in chart.ltv[1]], chart.rising     # frontier 1 / 1.05 = 0.952
+    ([0.96, 0.968, 0.9844, 1.0], [False, True])
     """
 
     close_factor = T.Float(0.5)
@@ -80,7 +97,7 @@ class SpiralChart(_ui.Component):
                  **kwargs):
         market = market if market is not None else Market.example()
         if book is None:
-            book, default_names = default_book(market)
+            book, default_names = default_book(market, rules)
             names = names if names is not None else default_names
         if isinstance(book, Account):
             book = book.to_book()
@@ -245,7 +262,7 @@ class SpiralChart(_ui.Component):
             self._frontier_label.x = [x_dom[1] - 0.01 * (x_dom[1] - x_dom[0])]
             self._frontier_label.y = [fr - 16 / _LTV_H * (y_ltv[1] - y_ltv[0])] \
                 if np.isfinite(fr) else [y_ltv[0]]
-            self._frontier_label.text = [f"frontier LTV {fr:.2f}: above it, a call raises LTV"
+            self._frontier_label.text = [f"frontier LTV {fmt_ltv(fr)}: above it, a call raises LTV"
                                          if np.isfinite(fr) else ""]
         # End labels in the theme's text colour (orange text on white is 2.25:1), next to the
         # end of their line.
@@ -268,7 +285,7 @@ class SpiralChart(_ui.Component):
             name, fr = self.names[a], p.frontier[a]
             where = ("above" if ltv[0] > fr else "below" if ltv[0] < fr else "on") \
                 if ltv.size and np.isfinite(fr) else "off"
-            path = " → ".join(f"{v:.2f}" for v in ltv)
+            path = " → ".join(fmt_ltv(v) for v in ltv)
             last = int(p.last_call()[a])
             if not p.liquidated[:, a].any():
                 fate = "never liquidated (healthy)"
@@ -278,7 +295,7 @@ class SpiralChart(_ui.Component):
                 fate = f"healthy after call {last}"
             else:
                 fate = f"still liquidatable after call {p.n_calls}"
-            parts.append(f"{name} starts {where} the {fr:.2f} frontier: LTV {path} "
+            parts.append(f"{name} starts {where} the {fmt_ltv(fr)} frontier: LTV {path} "
                          f"({'rising' if rising[a] else 'falling' if ltv.size > 1 else 'flat'}); "
                          f"{fate}; equity {m(p.equity[0, a])} → {m(p.equity[-1, a])}, penalties "
                          f"{m(p.penalty[:, a].sum())}"

@@ -20,21 +20,50 @@ def chart():
 
 def test_lines_equal_a_direct_path(chart):
     path = liquidation_path(PAIR, ETH, 0.5, 4)
-    # A: 0.90 -> 0.85 -> 0.75, then healthy; B: 0.96 -> 0.97 -> 0.99 -> 1.00, closed at call 4
+    # Penalty on the debt repaid (the venue default), 5 % x half the debt per call; frontier
+    # 1 / 1.05 = 0.952.
+    # A: debt 9,000 on 10,000: sell 5,000, penalty 225, repay 4,775 -> 4,225 / 5,000 = 0.845
+    #    (HF 0.825 x 5,000 / 4,225 = 0.976, still liquidatable); sell 2,500, penalty 105.625,
+    #    repay 2,394.375 -> 1,830.625 / 2,500 = 0.73225 (HF 1.127): healthy after call 2.
+    # B: 9,600 on 10,000: penalty 240, debt 4,840 / 5,000 = 0.968, equity 160; penalty 121,
+    #    2,461 / 2,500 = 0.9844, equity 39; call 3's penalty 61.53 > 39: capped, 1,250 / 1,250.
     np.testing.assert_allclose(shown(chart._ltv_lines[0]), path.ltv[:, 0])
-    np.testing.assert_allclose(shown(chart._ltv_lines[1]), [0.96, 0.97, 0.99, 1.00])
+    np.testing.assert_allclose(shown(chart._ltv_lines[0]), [0.90, 0.845, 0.73225, 0.73225,
+                                                            0.73225])
+    np.testing.assert_allclose(shown(chart._ltv_lines[1]), [0.96, 0.968, 0.9844, 1.00])
     np.testing.assert_allclose(shown(chart._ltv_lines[1], "x"), [0, 1, 2, 3])
-    np.testing.assert_allclose(shown(chart._eq_lines[1]), [400.0, 150.0, 25.0, 0.0], atol=1e-9)
-    assert chart.ltv[1] == pytest.approx([0.96, 0.97, 0.99, 1.00])
-    assert chart.rising == [False, True] and chart.frontier == pytest.approx([0.95, 0.95])
-    assert shown(chart._frontier).tolist() == pytest.approx([0.95, 0.95])
-    assert chart._frontier_label.text[0].startswith("frontier LTV 0.95:")
+    np.testing.assert_allclose(shown(chart._eq_lines[1]), [400.0, 160.0, 39.0, 0.0], atol=1e-9)
+    assert chart.ltv[1] == pytest.approx([0.96, 0.968, 0.9844, 1.00])
+    assert chart.rising == [False, True] and chart.frontier == pytest.approx([1 / 1.05] * 2)
+    assert shown(chart._frontier).tolist() == pytest.approx([1 / 1.05] * 2)
+    assert chart._frontier_label.text[0].startswith("frontier LTV 0.952:")
     assert all(len(line.x) == 0 for line in chart._ltv_lines[2:])
     assert chart.summary == (
-        "4 calls closing 50% each. A starts below the 0.95 frontier: LTV 0.90 → 0.85 → 0.75 → "
-        "0.75 → 0.75 (falling); healthy after call 2; equity $1,000 → $625, penalties $375. "
-        "B starts above the 0.95 frontier: LTV 0.96 → 0.97 → 0.99 → 1.00 (rising); closed out "
-        "at call 4; equity $400 → $0, penalties $400.")
+        "4 calls closing 50% each. A starts below the 0.952 frontier: LTV 0.90 → 0.845 → 0.732 "
+        "→ 0.732 → 0.732 (falling); healthy after call 2; equity $1,000 → $669, penalties $331. "
+        "B starts above the 0.952 frontier: LTV 0.96 → 0.968 → 0.984 → 1.00 (rising); closed "
+        "out at call 4; equity $400 → $0, penalties $400.")
+
+
+def test_notional_basis_keeps_the_old_frontier():
+    from widgets.engine import LiquidationRules
+    chart = SpiralChart(PAIR, ETH, names=["A", "B"], calls=4,
+                        rules=LiquidationRules.fraction(0.5, "notional"))
+    # penalty 5 % of the collateral sold: frontier 1 - 0.05; B 0.96 -> 0.97 -> 0.99 -> 1.00
+    assert chart.frontier == pytest.approx([0.95, 0.95])
+    assert chart.ltv[1] == pytest.approx([0.96, 0.97, 0.99, 1.00])
+
+
+def test_default_book_straddles_the_venues_frontier():
+    from widgets.spiral_chart import default_book
+    from widgets.engine.mechanics import ltv_frontier
+    m = Market.example()
+    book, names = default_book(m)
+    fr = ltv_frontier(book, m)
+    assert fr == pytest.approx([1 / 1.0125] * 2)               # ETH penalty 1.25 % on the debt
+    assert names == ["A (LTV 0.92)", "B (LTV 0.991)"]
+    chart = SpiralChart()
+    assert chart.ltv[0][0] < fr[0] < chart.ltv[1][0] and chart.rising == [False, True]
 
 
 def boxes_apart_and_inside(labelset, width, height):
@@ -62,7 +91,8 @@ def test_controls_move_the_chart(chart):
     before = chart.ltv
     chart._controls["close_factor"].value = 0.25
     assert chart.close_factor == 0.25 and chart.ltv != before
-    assert chart.ltv[1][:2] == pytest.approx([0.96, (0.96 - 0.25 * 0.95) / 0.75])
+    # LTV' = (LTV (1 + p f) - f) / (1 - f) with p 5 % on the debt repaid, f 0.25
+    assert chart.ltv[1][:2] == pytest.approx([0.96, (0.96 * (1 + 0.05 * 0.25) - 0.25) / 0.75])
     chart._controls["calls"].value = 2
     assert len(chart.ltv[0]) == 3 and 2.0 < chart._x.max < 3.0
 
