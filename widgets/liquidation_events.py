@@ -64,9 +64,12 @@ class LiquidationTable(_ui.Component):
     >>> from widgets.engine import Market, Account, liquidate
     >>> m = Market(["ETH"], [2_000.0], asset_weight=0.825, liquidation_penalty=0.05)
     >>> acct = Account([10.0], cash=-17_000.0)
-    >>> t = LiquidationTable(liquidate(acct, m), book=acct)
-    >>> t.rows[0]["closed"], t.rows[0]["penalty"], t.rows[0]["equity_after"]
-    ('sold 10 ETH; repaid 17,000 USD of debt', 1000.0, 2000.0)
+    >>> t = LiquidationTable(liquidate(acct, m), book=acct)      # restore health (default)
+    >>> r = t.rows[0]
+    >>> r["closed"], round(r["penalty"], 2), round(r["equity_after"], 2)
+    ('sold 2.447 ETH; repaid 4,661 USD of debt', 233.04, 2766.96)
+    >>> LiquidationTable(liquidate(acct, m, rules="full"), book=acct).rows[0]["closed"]
+    'sold 10 ETH; repaid 17,000 USD of debt'
     """
 
     result = T.Instance(LiquidationResult, allow_none=True)

@@ -15,16 +15,17 @@ def test_rows_are_the_result_fields():
     row, ev = t.rows[0], res.events[0]
     assert row["close_fraction"] == ev.close_fraction == 0.5
     assert row["notional_closed"] == ev.notional_closed
-    assert row["penalty"] == ev.penalty == pytest.approx(500.0)
+    # penalty on the debt (the venue default): 5 % of the 8,500 closed (half of 17,000) = 425
+    assert row["penalty"] == ev.penalty == pytest.approx(425.0)
     assert row["equity_before"] == res.equity_before[0] == pytest.approx(3_000.0)
-    assert row["equity_after"] == res.equity_after[0] == pytest.approx(2_500.0)
-    # 5 ETH sold for 10,000; 500 penalty; 9,500 of the 17,000 debt repaid
-    assert row["closed"] == "sold 5 ETH; repaid 9,500 USD of debt"
-    for text in ("sold 5 ETH", "$10,000", "$500", "$3,000", "$2,500", "<caption"):
+    assert row["equity_after"] == res.equity_after[0] == pytest.approx(2_575.0)
+    # 5 ETH sold for 10,000; 425 penalty; 9,575 of the 17,000 debt repaid
+    assert row["closed"] == "sold 5 ETH; repaid 9,575 USD of debt"
+    for text in ("sold 5 ETH", "$10,000", "$425", "$3,000", "$2,575", "<caption"):
         assert text in t._table.value
     assert t.summary.startswith("1 account liquidated. account 0: 50% of its cross pool closed "
-                                "(sold 5 ETH; repaid 9,500 USD of debt), penalty $500, equity "
-                                "$3,000 → $2,500")
+                                "(sold 5 ETH; repaid 9,575 USD of debt), penalty $425, equity "
+                                "$3,000 → $2,575")
 
 
 def test_bad_debt_and_who_pays():
@@ -75,7 +76,7 @@ def test_penalty_split_and_who_is_deleveraged():
     assert float(res.liquidator_bonus.sum()) == pytest.approx(382.5)
     t = LiquidationTable(res, book=ACCT)
     assert "Penalties $425: $382 to liquidators, $42 to the fund" in t._table.value
-    abc = Market(["ABC"], [1.0], asset_weight=1.0, liability_weight=1.0,
+    abc = Market(["ABC"], [1.0], asset_weight=0.0, liability_weight=1.0,      # perp only
                  maintenance_margin=0.03, initial_margin=0.05, liquidation_penalty=0.015)
     book = Book.from_accounts([Account([0.0], perps=[500.0], entry_prices=[1.0], cash=100.0),
                                Account([0.0], perps=[-500.0], entry_prices=[1.0], cash=100.0)])
