@@ -51,9 +51,13 @@ class PolicyFrontier(_ui.Component):
         The crisis every policy is scored in (``{asset: move}``, as ``ShockPanel.shock``).
     baseline : Market, default ``Market.example()`` with 30x depth
         Today's rules: capital efficiency is a policy's perp notional over the notional of
-        ``Book.random(baseline, n_accounts, seed)``.
+        ``Book.random(baseline, n_accounts, seed, preset=preset)``.
     n_accounts, seed : int, default 10,000 and 0
         The book (the same traders for every policy).
+    preset : str, default "calm"
+        The book's :meth:`Book.random` calibration (``"calm"``, the venue default, or
+        ``"overheated"``: more accounts near their limits, so tighter margins cost more trading
+        and save more bad debt).
 
     Traits
     ------
@@ -77,16 +81,17 @@ class PolicyFrontier(_ui.Component):
     frontier = T.List(read_only=True)
 
     def __init__(self, shock=None, baseline: Market | None = None, n_accounts: int = 10_000,
-                 seed: int = 0, **kwargs):
+                 seed: int = 0, preset: str = "calm", **kwargs):
         if baseline is None:
             baseline = Market.example()
             baseline = baseline.replace(depth=baseline.depth * 30)
         self._baseline, self._n, self._seed = baseline, int(n_accounts), int(seed)
+        self._preset = preset
         shock = dict(shock) if shock is not None else {
             a: (-0.25 if v >= 0.01 else 0.0) for a, v in zip(baseline.assets,
                                                              baseline.volatility)}
-        self._base_notional = perp_notional(Book.random(baseline, self._n, seed=self._seed),
-                                            baseline)
+        self._base_notional = perp_notional(
+            Book.random(baseline, self._n, seed=self._seed, preset=preset), baseline)
         self._scores: dict[str, PolicyScore] = {}
         self._policies: dict[str, Market | None] = {}
         self._build()
@@ -101,7 +106,7 @@ class PolicyFrontier(_ui.Component):
         is dropped)."""
         def action():
             self._scores = {n: score_policy(p, change["new"], self._base_notional, self._n,
-                                            self._seed)
+                                            self._seed, self._preset)
                             for n, p in self._policies.items() if p is not None}
             self._policies = {n: p for n, p in self._policies.items() if p is not None}
 
@@ -159,7 +164,7 @@ class PolicyFrontier(_ui.Component):
                                            f"{list(self._baseline.assets)}, got "
                                            f"{list(policy.assets)}")
                 score = score_policy(policy, self.shock, self._base_notional, self._n,
-                                     self._seed)
+                                     self._seed, self._preset)
             else:
                 raise MarginInputError(f"policy must be a Market or a PolicyScore, got "
                                        f"{type(policy).__name__}")

@@ -57,7 +57,8 @@ def test_frontier_and_labels(frontier):
 def test_same_name_replaces_and_remove(frontier):
     frontier.add("today", M.replace(initial_margin=M.initial_margin * 3))
     assert [p["name"] for p in frontier.points].count("today") == 1
-    assert frontier.points[0]["capital_efficiency"] < 0.5
+    # calm book (median leverage 0.2x): tripled initial margins bind on the levered few only
+    assert frontier.points[0]["capital_efficiency"] < 0.8
     frontier.remove("today")
     assert len(frontier.points) == 2
 
@@ -105,3 +106,15 @@ def test_ticks_are_round_and_cover_the_domain(frontier):
         assert ticks[0] >= lo - 1e-9 and ticks[-1] <= hi + 1e-9
         mantissa = step[0] / 10 ** np.floor(np.log10(step[0]))
         assert any(np.isclose(mantissa, m) for m in (1, 2, 2.5, 5))
+
+
+def test_overheated_preset_scores_the_overheated_book():
+    f = PolicyFrontier(shock=SHOCK, baseline=M, n_accounts=N, preset="overheated")
+    tight = M.replace(initial_margin=M.initial_margin * 3)
+    s = f.add("initial x3", tight)
+    book = Book.random(tight, N, seed=0, preset="overheated")
+    base = (np.abs(Book.random(M, N, seed=0, preset="overheated").perps) @ M.prices).sum()
+    assert s.capital_efficiency == pytest.approx((np.abs(book.perps) @ M.prices).sum() / base)
+    assert s.bad_debt == pytest.approx(cascade(book, tight, SHOCK).bad_debt)
+    calm = PolicyFrontier(shock=SHOCK, baseline=M, n_accounts=N).add("initial x3", tight)
+    assert s.bad_debt > 5 * calm.bad_debt            # more accounts near their limits
