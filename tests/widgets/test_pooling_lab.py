@@ -38,11 +38,14 @@ def engine_view(lab):
     P = m.shocked(lab.shock).prices
     rep, liq = margin_report(book, m, P), liquidate(book, m, P)
     # a liquidated cross pool loses its starting equity less what it keeps; an isolated bucket
-    # its posted margin less what it keeps (perps open at today's prices, so start = posted)
+    # its posted margin less what it keeps (perps open at today's prices, so start = posted).
+    # Liquidation restores health (issue 12): a bucket may keep part of its perp, so what it
+    # keeps is its margin plus the unrealized PnL of what is left open at the shocked prices.
     cross_loss = (margin_report(acct, m).equity - liq.equity_after[0]) if liq.pool_liquidated[0] \
         else 0.0
-    iso_loss = float(np.where(liq.bucket_liquidated[1],
-                              twin.isolated_margin - liq.book.isolated_margin[1], 0.0).sum())
+    after = liq.book
+    kept = after.isolated_margin[1] + after.perps[1] * (P - after.entry_prices[1])
+    iso_loss = float(np.where(liq.bucket_liquidated[1], twin.isolated_margin - kept, 0.0).sum())
     failed = [a for a, h in zip(m.assets, rep.bucket_health[1]) if h < 0]
     return dict(rep=rep, cross_liquidatable=bool(rep.liquidatable[0]), isolated_failed=failed,
                 cross_loss=cross_loss, isolated_loss=iso_loss,
