@@ -49,7 +49,7 @@ def adl_keeps(trader_a, abc, bankruptcy):
                "low": "A still gains 0.20 USD on each of its 500 ABC."},
         explanation=lambda: (
             f"500 × (1.20 − 1) = {usd(kept())}. A gives up the other "
-            f"{usd(paper() - kept())} of paper profit: exactly B's bad debt. B ends at 0, USD and "
+            f"{usd(paper() - kept())} of paper profit: exactly B's bad debt. B ends at 0 USD, and "
             "nobody else loses anything."),
         expected=100.0)
 

@@ -46,10 +46,10 @@ def maintenance_x3_overnight(book, mm_x3):
         choices=SHARES, answer=lambda: share_of(margin_report(book, mm_x3).liquidatable),
         feedback={"none": "Meeting the old initial margin means equity >= 2x the old "
                           "maintenance margin. Tripled maintenance is 3x: accounts that used "
-                          "most of their limit are already past it.",
-                  "fewer than 5 %": "Traders use a random share of their limit; about one in "
-                                    "seven uses more than two thirds of it, the band the new "
-                                    "trigger catches.",
+                          "more than two thirds of their limit are already past it.",
+                  "between 5 % and 25 %": "Most traders on this venue hold little leverage "
+                                          "(median 0.2x, like Hyperliquid's accounts): only "
+                                          "the thin tail near its limit is caught.",
                   "more than 25 %": "Accounts using less than two thirds of their old limit "
                                     "still clear 3x maintenance: most of the book is "
                                     "untouched."},
@@ -57,36 +57,48 @@ def maintenance_x3_overnight(book, mm_x3):
             f"{n():,} of {book.n_accounts:,} accounts ({100 * n() / book.n_accounts:.0f} %): "
             "roughly, "
             "every account whose perps use more than two thirds of its old initial-margin limit "
-            "is liquidatable at once, before any price moves."),
-        expected="between 5 % and 25 %")
+            "is liquidatable at once, before any price moves. On this book few accounts run "
+            "that close to their limit, but each of them is liquidated, with penalties, into "
+            "whatever market there is."),
+        expected="fewer than 5 %")
 
 
 def _cut(stress, venue, policy):
     return 1 - stress(policy)[1].bad_debt / stress(venue)[1].bad_debt
 
 
+def _notional_cut(stress, venue, policy):
+    held = lambda m: float((np.abs(stress(m)[0].perps) @ m.prices).sum())
+    return 1 - held(policy) / held(venue)
+
+
 @question
 def initial_x2_bad_debt(stress, venue, im_x2):
-    """Halving leverage cuts crisis bad debt by more than half (bad debt is convex)."""
-    bands = ["less than half", "about half", "more than half"]
+    """Capping leverage cuts crisis bad debt by more than it cuts notional (bad debt is convex)."""
+    bands = ["less than the fall in notional", "one to two times the fall in notional",
+             "more than twice the fall in notional"]
+    ratio = lambda: _cut(stress, venue, im_x2) / _notional_cut(stress, venue, im_x2)
     return dict(
-        question="Doubling initial margin halves the perp notional the same traders can hold. "
-                 "After the book adapts, by how much does the crisis bad debt fall?",
+        question="Doubling initial margin halves the leverage limit, which binds only the traders "
+                 "who want more than the new limit: after the book adapts, the same traders "
+                 f"hold {100 * _notional_cut(stress, venue, im_x2):.0f} % less perp notional. "
+                 "How does the fall in crisis bad debt compare?",
         choices=bands,
-        answer=lambda: bands[int(np.digitize(_cut(stress, venue, im_x2), [0.45, 0.55]))],
-        feedback={"about half": "Bad debt is not proportional to leverage. In a gap s, an "
-                                "account with equity E and leverage L leaves E x max(0, L x s - "
-                                "1) of bad debt: halving L removes more than half of it, and "
-                                "all of it for accounts whose leverage drops below 1/s.",
-                  "less than half": "Smaller positions also mean less forced selling, so the "
-                                    "cascade after the gap is smaller too. Both effects push "
-                                    "the same way."},
+        answer=lambda: bands[int(np.digitize(ratio(), [1.0, 2.0]))],
+        feedback={bands[0]: "Bad debt is not proportional to leverage. In a gap s, an account "
+                            "with equity E and leverage L leaves E x max(0, L x s - 1) of bad "
+                            "debt: the notional given up is the most leveraged traders', exactly "
+                            "the accounts that go bankrupt in a gap.",
+                  bands[1]: "Think about WHOSE notional is given up: only the traders above the "
+                            "new limit, and in a gap of 21-35 % those are the ones that leave bad "
+                            "debt; accounts pushed below leverage 1/s leave none at all."},
         explanation=lambda: (
-            "Bad debt is convex in leverage while capital efficiency is linear in it: "
-            "E x (L s - 1) falls faster than L. Halving leverage cuts crisis bad debt by "
-            f"{100 * _cut(stress, venue, im_x2):.0f} % here ({musd(stress(venue)[1].bad_debt)} → "
-            f"{musd(stress(im_x2)[1].bad_debt)})."),
-        expected="more than half")
+            "Bad debt is convex in leverage while notional is linear in it: E x (L s - 1) falls "
+            "faster than L, and the cap falls on the most leveraged accounts first. Notional "
+            f"falls {100 * _notional_cut(stress, venue, im_x2):.0f} %, crisis bad debt "
+            f"{100 * _cut(stress, venue, im_x2):.0f} % ({musd(stress(venue)[1].bad_debt)} → "
+            f"{musd(stress(im_x2)[1].bad_debt)}), {ratio():.1f} times as much."),
+        expected="more than twice the fall in notional")
 
 
 @question
@@ -127,34 +139,34 @@ def price_of_safety(stress, venue, im_x2, notional):
         hints={"high": "Divide the fall in bad debt by the fall in notional "
                        f"({musd(notional.sum(), 0)} x the share given up).",
                "low": "Bad debt fell from the 'today' row to the 'initial x2' row; notional "
-                      "fell by half."},
+                      "fell by the share the last column gives up."},
         explanation=lambda: (
-            f"About {cents():.0f} cents: {musd(parts()[0], 0)} less bad debt for "
-            f"{musd(parts()[1], 0)} less notional. That is the price of safety in this crisis. "
+            f"About {cents():.0f} cents: {musd(parts()[0])} less bad debt for "
+            f"{musd(parts()[1])} less notional. That is the price of safety in this crisis. "
             "Compare it with the fee income a dollar of notional earns, and with a dollar of "
             "insurance fund, which covers a dollar of bad debt but is the venue's own capital."),
-        expected=15.1)
+        expected=18.2)
 
 
 @question
 def fund_share(stress, venue):
-    """Share of the crisis bad debt a 20 M USD fund (plus the penalties it collects) covers."""
+    """Share of the crisis bad debt a 5 M USD fund (plus the penalties it collects) covers."""
     def parts():
         run = stress(venue)[1]
-        cover = fund_coverage(run, 20e6)
+        cover = fund_coverage(run, 5e6)
         return float(cover.covered[0]), float(run.bad_debt), float(cover.penalties)
     share = lambda: 100 * parts()[0] / parts()[1]
     return dict(
-        question="At today's rules, a 20 M USD insurance fund (plus the penalties it collects "
+        question="At today's rules, a 5 M USD insurance fund (plus the penalties it collects "
                  "during the crash) covers what share of the crisis bad debt, in percent?",
         answer=share, unit="%", tolerance=0.05,
-        hints={"high": "Compare 20 M USD with the bad debt printed in section 1: the fund is small "
-                       "next to it.",
+        hints={"high": "Compare 5 M USD with the bad debt printed in section 1: the fund is smaller "
+                       "than it.",
                "low": "Penalties collected during the cascade are added to the fund before each "
                       "round's bad debt is paid."},
         explanation=lambda: (
-            f"About {share():.0f} %: 20 M USD plus about {musd(parts()[2], 0)} of penalties "
+            f"About {share():.0f} %: 5 M USD plus about {musd(parts()[2], 2)} of penalties "
             "against "
-            f"{musd(parts()[1], 0)} of bad debt. A fund protects against the losses it was "
+            f"{musd(parts()[1])} of bad debt. A fund protects against the losses it was "
             "sized for, not against every loss; the rest is socialized (auto-deleveraging)."),
-        expected=11.6)
+        expected=38.2)
