@@ -74,18 +74,26 @@ def _correlation_crisis(lab):
 
 
 def _cascade_thin_market(lab):
-    assert lab.final_price_change["SOL"] < -0.95          # at the model's 1 % price floor
-    assert lab.final_price_change["BTC"] < -0.20          # a 5 % shock became a crash
+    assert lab.preset == "overheated" and lab.liquidation == "restore"
+    assert lab.final_price_change["SOL"] < -0.85          # SOL's thin book collapses
+    assert lab.final_price_change["BTC"] < -0.12          # a 5 % shock became a crash
+    assert lab.n_liquidated > lab.book.n_accounts / 2
+    calm = widgets.CascadeLab(depth=10.0)                 # the calm venue: a few percent
+    assert calm.final_price_change["BTC"] > -0.07 and calm.n_liquidated < lab.n_liquidated / 10
 
 
 def _cascade_deep_market(lab):
     assert -0.10 < lab.final_price_change["BTC"] < -0.05
-    thin = widgets.CascadeLab(depth=10.0)
+    thin = widgets.CascadeLab(preset="overheated", depth=10.0)
     assert lab.n_liquidated < thin.n_liquidated and lab.bad_debt < thin.bad_debt
 
 
 def _insurance_fund_crisis(lab):
     assert lab.socialized > 0 and lab.coverage < 0.5
+    # the queue shows who pays: the engine's socialized_by_account, largest first
+    assert lab.n_deleveraged > 0
+    assert sum(lab.result.socialized_by_account) == pytest.approx(lab.socialized, rel=1e-9)
+    assert lab.adl_amounts == sorted(lab.adl_amounts, reverse=True)
 
 
 def _shock_crisis(panel):
