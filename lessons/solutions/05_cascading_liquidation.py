@@ -1,10 +1,12 @@
 """Lesson 5 exercise: the smallest depth at which the three-account cascade stops after A.
 
+The small venue closes a failing account in full (LiquidationRules.full()), as in the lesson.
 Run from the repository root: python lessons/solutions/05_cascading_liquidation.py
 """
-from widgets.engine import Account, Book, Market, cascade
+from widgets.engine import Account, Book, LiquidationRules, Market, cascade
 
-small = Market(["X"], [100.0], asset_weight=0.8, liquidation_penalty=0.05, depth=2_000.0)
+small = Market(["X"], [100.0], asset_weight=0.8, liquidation_penalty=0.05, depth=2_000.0,
+               liquidation_rules=LiquidationRules.full())
 three = Book.from_accounts([Account([1.0], cash=-debt) for debt in (77.0, 74.0, 60.0)])
 depths = range(2_000, 5_001, 100)
 
