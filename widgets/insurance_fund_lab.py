@@ -243,7 +243,7 @@ def queue_html(order, given, rank, total, n, unassigned) -> str:
         f'{int(rank[i]) if rank[i] else "pro rata"}</td><td style="{cell}">{m(given[i])}</td>'
         f'<td style="{cell}">{given[i] / total:.1%}</td></tr>' for i in order)
     head = "".join(f'<th scope="col" style="{cell}">{html.escape(h)}</th>' for h in
-                   ("account", "place in queue", "gives up", "share"))
+                   ("account", "best place in a queue", "gives up", "share"))
     note = (f"{n:,} account{'s' * (n != 1)} give{'s' * (n == 1)} up {m(total)} in all"
             + (f"; {m(unassigned)} could not be assigned" if unassigned > 0.5 else "")
             + f". The {len(order)} largest:")
@@ -251,7 +251,7 @@ def queue_html(order, given, rank, total, n, unassigned) -> str:
         "Auto-deleveraging queue",
         f'<div style="{_ui._TEXT}"><b>Auto-deleveraging queue</b> (who pays what the fund '
         f'cannot): {note}<table style="border-collapse:collapse;margin-top:4px">'
-        f'<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>', "260px")
+        f'<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>', "460px")
 
 
 def describe(bad_debt, fund, penalties, covered, socialized, fund_after) -> str:
