@@ -18,6 +18,9 @@ Public names (one flat namespace, QuantEcon style):
 * :func:`fund_coverage` — who pays a cascade's bad debt: insurance fund vs socialized (ADL).
 * :func:`isolated_twin`, :func:`capital_required`, :func:`compare_pooling` — the same
   positions margined cross vs isolated.
+* :func:`liquidation_path`, :func:`ltv_frontier`, :func:`adl_queue`, :func:`stress_policy`,
+  :func:`score_policy`, :func:`pareto_front` — the measures the mechanism pictures show (toxic
+  spiral, ADL queue, a margin policy's bad debt vs capital efficiency).
 
 Importing this package loads numpy only (no Jupyter libraries), so it runs and tests anywhere.
 Units: money in the quote currency; weights, margins, shocks and returns as fractions.
@@ -36,6 +39,9 @@ from .insurance import FundCoverage, fund_coverage
 from .pooling import (PoolingComparison, capital_required, compare_pooling, isolated_twin,
                       proportional_split)
 from .correlation import correlation_pairs, explain_inconsistent, with_correlations
+from .mechanics import (AdlQueue, LiquidationPath, PolicyScore, adl_queue, liquidation_path,
+                        loan_to_value, ltv_frontier, pareto_front, perp_notional, score_policy,
+                        stress_policy)
 
 __all__ = [
     "MarginInputError", "Market", "Account", "Book",
@@ -49,4 +55,7 @@ __all__ = [
     "PoolingComparison",
     "FundCoverage", "fund_coverage",
     "correlation_pairs", "with_correlations", "explain_inconsistent",
+    "loan_to_value", "ltv_frontier", "liquidation_path", "LiquidationPath",
+    "adl_queue", "AdlQueue", "stress_policy", "score_policy", "PolicyScore", "perp_notional",
+    "pareto_front",
 ]
