@@ -120,9 +120,9 @@ def test_right_answer_is_kept_across_sessions(progress_file):
 def test_two_open_lessons_do_not_overwrite_each_other(progress_file):
     first, second = Progress(), Progress()                   # two kernels, one file
     first.record("00", "hf_after_fall")
-    second.record("04", "half_close")
+    second.record("04", "restore_repay")
     assert Progress().correct("00") == {"hf_after_fall"}
-    assert Progress().correct("04") == {"half_close"}
+    assert Progress().correct("04") == {"restore_repay"}
     registry._PROGRESS.append(first)                        # lesson 00's kernel shows the map
     assert "1 of 4 right: Q1 ✓" in course_map_markdown()    # with 04's answer, read from file
 
