@@ -14,6 +14,7 @@ import numpy as np
 
 CHAR_PX = 7.2          # average width of a character at 12 px (Label's default font size)
 LINE_PX = 14.0         # text height
+EDGE_PX = 6.0          # a label's box stays this far inside the plot's top and bottom
 GAP_PX = 7.0           # gap between a point and its label
 
 
@@ -77,7 +78,9 @@ def place_labels(x, y, texts, x_domain, y_domain, width_px: float, height_px: fl
         for k, (dx, dy, align) in enumerate(options):
             bx, by = px[i] + dx, py[i] + dy
             box = (bx, by - h, bx + w, by)
-            inside = box[0] >= 0 and box[2] <= width_px and box[1] >= 0 and box[3] <= height_px
+            # EDGE_PX clear of the plot's edges, where axis lines and tick labels are drawn
+            inside = (box[0] >= 0 and box[2] <= width_px and box[1] >= EDGE_PX
+                      and box[3] <= height_px - EDGE_PX)
             if inside and not _overlaps(box, placed) and not _overlaps(box, dots):
                 choice, far[i] = (box, align), k >= 4
                 break

@@ -422,7 +422,7 @@ def set_ticks(axis, values, fmt: str | None = None) -> None:
     and exactly ("2.5%", not "3%")."""
     base = fmt if fmt is not None else getattr(axis, "_cml_base_format", axis.tick_format)
     axis._cml_base_format = base
-    values = np.asarray(values, dtype=float)
+    values = np.asarray(values, dtype=float) + 0.0      # -0.0 would read "-$0" in d3-format
     with axis.hold_sync():
         axis.tick_values = values
         if base:

@@ -415,7 +415,7 @@ class CascadeLab(_ui.Component):
         with sc["x_scale"].hold_sync():
             sc["x_scale"].min, sc["x_scale"].max = -0.5, max(R, 1) + 0.5
         for fig in self._figures:
-            fig.axes[0].tick_values = round_ticks(max(R, 1))
+            _ui.set_ticks(fig.axes[0], round_ticks(max(R, 1)))
         # a little room above 0 so the unshocked stablecoin's line is not on the plot's edge
         room = 0.05 * max(-float(np.min(self._prices)), 0.02)
         _ui.fit_scale(sc["y_price"], self._prices, include=(0.0, room), pad=0.1)
@@ -425,7 +425,7 @@ class CascadeLab(_ui.Component):
             sc["y_money"].min, sc["y_money"].max = lo, hi
         decades = np.log10(hi / lo)                   # a tick per power of ten (at most ~6)
         every = max(1, int(np.ceil(decades / 6)))
-        self._figures[2].axes[1].tick_values = lo * 10.0 ** np.arange(0, decades + 0.5, every)
+        _ui.set_ticks(self._figures[2].axes[1], lo * 10.0 ** np.arange(0, decades + 0.5, every))
 
     def _sync_controls(self) -> None:
         with self._quiet():

@@ -43,14 +43,23 @@ def _price(x: float) -> str:
     return f"${x:,.2f}" if np.isfinite(x) else "none"
 
 
+def _units(x: float) -> str:
+    """A position size a learner can read (a partial liquidation leaves 7.553043476 ETH).
+
+    >>> _units(7.553043476), _units(10.0), _units(0.1), _units(-30_000.0)
+    ('7.553', '10', '0.1', '-30,000')
+    """
+    return f"{x:,.4g}" if abs(x) < 1_000 else f"{x:,.0f}"
+
+
 def _position_words(account, market, j: int) -> str:
     """``spot 10`` / ``debt -30,000`` / ``perp long 0.1`` / ``perp short 10`` (joined by ' + ')."""
     parts = []
     h, q = float(account.holdings[j]), float(account.perps[j])
     if h:
-        parts.append(f"{'spot' if h > 0 else 'debt'} {h:,.10g}")
+        parts.append(f"{'spot' if h > 0 else 'debt'} {_units(h)}")
     if q:
-        parts.append(f"perp {'long' if q > 0 else 'short'} {abs(q):,.10g}"
+        parts.append(f"perp {'long' if q > 0 else 'short'} {_units(abs(q))}"
                      + (" (isolated bucket)" if account.mode == "isolated" else ""))
     return " + ".join(parts)
 

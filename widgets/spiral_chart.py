@@ -240,9 +240,9 @@ class SpiralChart(_ui.Component):
         # Ticks on whole calls and on round values of the fitted domains.
         for fig, dom in ((self._ltv_fig, y_ltv), (self._eq_fig, y_eq)):
             step = _ui.nice_step(dom[1] - dom[0], 5)
-            fig.axes[0].tick_values = np.arange(K + 1, dtype=float)
-            fig.axes[1].tick_values = np.arange(np.ceil(dom[0] / step - 1e-9),
-                                                np.floor(dom[1] / step + 1e-9) + 1) * step
+            _ui.set_ticks(fig.axes[0], np.arange(K + 1, dtype=float))
+            _ui.set_ticks(fig.axes[1], np.arange(np.ceil(dom[0] / step - 1e-9),
+                                                 np.floor(dom[1] / step + 1e-9) + 1) * step)
         with self._x.hold_sync():
             self._x.min, self._x.max = x_dom
         with self._y_ltv.hold_sync():
