@@ -1,7 +1,6 @@
 """liquidate: hand-computed full, partial, bad-debt and isolated cases; events; conservation."""
 from __future__ import annotations
 
-import importlib
 import numpy as np
 import pytest
 
@@ -14,20 +13,9 @@ from widgets.engine import (
     liquidate,
     margin_report,
 )
-from widgets.engine import LiquidationRules
 
-_rulebook = importlib.import_module("widgets.engine.rulebook")
-_cascade_module = importlib.import_module("widgets.engine.cascade")
-
-
-@pytest.fixture(autouse=True)
-def _legacy_engine_defaults(monkeypatch):
-    """The known answers in this file were computed with the engine's original liquidation rule
-    (close everything, penalty on the notional of every leg, all to the fund) and impact scaling;
-    pin both, so the file keeps checking that arithmetic. The venue conventions and the common
-    impact scale have their own tests (test_rules*.py)."""
-    monkeypatch.setattr(_rulebook, "DEFAULT", LiquidationRules.legacy())
-    monkeypatch.setattr(_cascade_module, "IMPACT_SCALE", "legacy")
+# Known answers computed with the original rule and impact scale (see conftest.py).
+pytestmark = pytest.mark.usefixtures("legacy_engine_defaults")
 
 
 @pytest.fixture
