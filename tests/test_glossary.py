@@ -11,6 +11,8 @@ import json
 import re
 from pathlib import Path
 
+from tools import links
+
 REPO = Path(__file__).resolve().parents[1]
 LESSONS = REPO / "lessons"
 
@@ -47,16 +49,6 @@ def test_every_glossary_link_resolves():
     assert not bad, "\n".join(bad)
 
 
-def _load_links_tool():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("cml_links", REPO / "tools" / "links.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-links = _load_links_tool()
 LINKED_FILES = (sorted(LESSONS.glob("*.ipynb")) + sorted((LESSONS / "apps").glob("*.ipynb"))
                 + sorted(LESSONS.glob("*.md")))
 

@@ -7,11 +7,12 @@ images). ``tools/refresh_checked_outputs.py`` regenerates exactly those.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+
+from tools import currency
 
 REPO = Path(__file__).resolve().parents[1]
 LESSONS = REPO / "lessons"
@@ -58,14 +59,6 @@ def test_notebook_is_clean(path):
     )
 
 
-def _load_currency_tool():
-    spec = importlib.util.spec_from_file_location("cml_currency", REPO / "tools" / "currency.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-currency = _load_currency_tool()
 MARKDOWN_FILES = NOTEBOOKS + sorted(LESSONS.glob("*.md"))
 
 

@@ -21,23 +21,16 @@ problems (strings naming the figure / cell / text), empty when the page is right
 """
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from tools import links
 
 REPO = Path(__file__).resolve().parents[2]
 OVERLAP_TOLERANCE_PX = 2.0    # text boxes may touch (font ascent / descent), not overlap
 MATH_TIMEOUT_MS = 15_000      # per markdown cell: MathJax typesets it within this
 
 
-def _load_links_tool():
-    spec = importlib.util.spec_from_file_location("cml_links", REPO / "tools" / "links.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-links = _load_links_tool()
 
 JS_RENDER = r"""
 (() => {
