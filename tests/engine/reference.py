@@ -58,27 +58,28 @@ class Rules:
         self.volatility = [float(x) for x in market.volatility]
         self.depth = [float(x) for x in market.depth]
 
-    def maintenance(self, i, notional):
-        """``N x maintenance[k] - amount[k]`` for the bracket k of ``notional`` (a loop)."""
-        t = self.brackets[i]
+    def bracket(self, i, notional):
+        """The bracket of ``notional``: the last one whose floor it reaches (a loop)."""
         k = 0
-        for b, floor in enumerate(t["floor"]):
+        for b, floor in enumerate(self.brackets[i]["floor"]):
             if notional >= floor:
                 k = b
+        return k
+
+    def maintenance(self, i, notional):
+        """``N x maintenance[k] - amount[k]`` for the bracket k of ``notional``."""
+        t = self.brackets[i]
         if len(t["floor"]) == 1:
             return notional * self.maintenance_margin[i]
+        k = self.bracket(i, notional)
         return notional * t["maintenance"][k] - t["amount"][k]
 
     def initial(self, i, notional):
         """``N x initial[k]`` for the bracket k of ``notional``."""
         t = self.brackets[i]
-        k = 0
-        for b, floor in enumerate(t["floor"]):
-            if notional >= floor:
-                k = b
         if len(t["floor"]) == 1:
             return notional * self.initial_margin[i]
-        return notional * t["initial"][k]
+        return notional * t["initial"][self.bracket(i, notional)]
 
 
 class Acct:
