@@ -95,6 +95,8 @@ def isolated_env(home: Path) -> dict:
         (home / name).mkdir(parents=True, exist_ok=True)
         env[var] = str(home / name)
     env["JUPYTER_PLATFORM_DIRS"] = "1"       # silence jupyter_core's migration notice
+    # Self-checks answered by the tests record progress here, never in the user's own file.
+    env["CML_PROGRESS_FILE"] = str(home / "progress.json")
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
     # Quiet, deterministic Lab: no news / update toasts over the screenshots.
