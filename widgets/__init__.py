@@ -36,6 +36,7 @@ _LAZY: dict[str, str] = {
     "InsuranceFundLab": "widgets.insurance_fund_lab",
     "LiquidationTable": "widgets.liquidation_events",
     "SpiralChart": "widgets.spiral_chart",
+    "BracketChart": "widgets.bracket_chart",
     "AdlQueueChart": "widgets.adl_queue",
     "PolicyFrontier": "widgets.policy_frontier",
     "SelfCheck": "widgets.self_check",
