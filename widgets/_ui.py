@@ -7,6 +7,7 @@ change updates mark data in place inside ``hold_sync()`` so each mark sends one 
 """
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
@@ -475,10 +476,25 @@ class Component(W.VBox):
     problem = T.Unicode("", read_only=True, help="Message shown for bad input; '' when fine.")
     summary = T.Unicode("", read_only=True, help="The live text summary of the charts.")
     _state_traits: tuple = ()
+    _silenced = False       # True while the component sets its own traits or controls
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.add_class("cml-component")
+
+    @contextlib.contextmanager
+    def _silently(self):
+        """Set traits or controls without their observers taking it as the learner's input."""
+        was, self._silenced = self._silenced, True
+        try:
+            yield
+        finally:
+            self._silenced = was
+
+    def _revert(self, change) -> None:
+        """Put an input back to its last good value after bad input (``change`` from observe)."""
+        with self._silently():
+            setattr(self, change["name"], change["old"])
 
     # Created on first use, so a subclass can place them in its children before super().__init__.
     @cached_property

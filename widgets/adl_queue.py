@@ -101,7 +101,6 @@ class AdlQueueChart(_ui.Component):
         given.setdefault("bankruptcy_price", bp if bp is not None else
                          float(market.prices[list(market.assets).index(asset)]
                                if asset in market.assets else 1.0))
-        self._quiet = False
         # Up to 1.5x every open unit: past the queue's size the rest stays unfilled.
         total = 1.5 * (float(np.abs(book.perps).sum()) or 1.0)
         self._controls = {
@@ -121,9 +120,8 @@ class AdlQueueChart(_ui.Component):
         self.set_trait("side", side)
         self.set_trait("names", list(names) if names is not None else
                        [f"account {i}" for i in range(book.n_accounts)])
-        self._quiet = True
-        self.quantity, self.bankruptcy_price = 0.0, given.pop("bankruptcy_price")
-        self._quiet = False
+        with self._silently():
+            self.quantity, self.bankruptcy_price = 0.0, given.pop("bankruptcy_price")
         if not self._guard(self._compute):          # e.g. an asset the market does not have
             self._queue = None
         self._show()
@@ -156,19 +154,15 @@ class AdlQueueChart(_ui.Component):
 
     # -- inputs ---------------------------------------------------------------------------
     def _from_control(self, name, value) -> None:
-        if not self._quiet and getattr(self, name) != value:
+        if not self._silenced and getattr(self, name) != value:
             setattr(self, name, value)
 
     def _on_input(self, change) -> None:
-        if self._quiet:
+        if self._silenced:
             return
 
         def revert():
-            self._quiet = True
-            try:
-                setattr(self, change["name"], change["old"])
-            finally:
-                self._quiet = False
+            self._revert(change)
 
         if self._guard(self._compute, revert):
             self._show()
@@ -183,14 +177,11 @@ class AdlQueueChart(_ui.Component):
                                 self.bankruptcy_price)
 
     def _sync_controls(self) -> None:
-        self._quiet = True
-        try:
+        with self._silently():
             q = self._controls["quantity"]
             q.max = max(q.max, self.quantity)
             q.value = self.quantity
             self._controls["bankruptcy_price"].value = self.bankruptcy_price
-        finally:
-            self._quiet = False
 
     # -- view -----------------------------------------------------------------------------
     def _labels(self) -> list:

@@ -117,7 +117,6 @@ class BracketChart(_ui.Component):
 
     def __init__(self, market: Market | None = None, **kwargs):
         given = {k: kwargs.pop(k) for k in self._state_traits if k in kwargs}
-        self._quiet = False
         self._data = None
         self._build()
         super().__init__(children=[self._problem_box, W.HBox([self._rate_fig, self._lp_fig]),
@@ -159,17 +158,12 @@ class BracketChart(_ui.Component):
 
     # -- inputs ---------------------------------------------------------------------------
     def _on_input(self, change) -> None:
-        if self._quiet:
+        if self._silenced:
             return
 
         def revert():
-            if self._data is None:                    # no good state yet: keep the value
-                return
-            self._quiet = True
-            try:
-                setattr(self, change["name"], change["old"])
-            finally:
-                self._quiet = False
+            if self._data is not None:                # no good state yet: keep the value
+                self._revert(change)
 
         if self._guard(self._compute, revert):
             self._show()

@@ -102,7 +102,6 @@ class SpiralChart(_ui.Component):
         if isinstance(book, Account):
             book = book.to_book()
         given = {k: kwargs.pop(k) for k in self._state_traits if k in kwargs}
-        self._quiet = False
         self._rules = rules
         self._controls = {
             "close_factor": _ui.slider("Close factor (share closed per call)", 0.5, 0.05, 1.0,
@@ -154,19 +153,15 @@ class SpiralChart(_ui.Component):
 
     # -- inputs ---------------------------------------------------------------------------
     def _from_control(self, name, value) -> None:
-        if not self._quiet and getattr(self, name) != value:
+        if not self._silenced and getattr(self, name) != value:
             setattr(self, name, value)
 
     def _on_input(self, change) -> None:
-        if self._quiet:
+        if self._silenced:
             return
 
         def revert():
-            self._quiet = True
-            try:
-                setattr(self, change["name"], change["old"])
-            finally:
-                self._quiet = False
+            self._revert(change)
 
         if self._guard(self._compute, revert):
             self._show()
@@ -196,12 +191,9 @@ class SpiralChart(_ui.Component):
                                       rules=rules)
 
     def _sync_controls(self) -> None:
-        self._quiet = True
-        try:
+        with self._silently():
             for name, ctl in self._controls.items():
                 ctl.value = getattr(self, name)
-        finally:
-            self._quiet = False
 
     # -- view -----------------------------------------------------------------------------
     def _series(self):
