@@ -496,6 +496,22 @@ class Component(W.VBox):
         with self._silently():
             setattr(self, change["name"], change["old"])
 
+    def _from_control(self, name, value) -> None:
+        """A control moved: set the input trait it shows (whose observer checks and renders)."""
+        if not self._silenced and getattr(self, name) != value:
+            setattr(self, name, value)
+
+    def _on_input(self, change) -> None:
+        """An input trait changed: ``_compute()``, then ``_show()``; on bad input show the
+        message, put the input back and ``_sync_controls()`` to it. Components whose inputs
+        follow this path define those three hooks and observe their inputs with this method."""
+        if self._silenced:
+            return
+        if self._guard(self._compute, lambda: self._revert(change)):
+            self._show()
+        else:
+            self._sync_controls()
+
     # Created on first use, so a subclass can place them in its children before super().__init__.
     @cached_property
     def _problem_box(self) -> W.HTML:

@@ -153,22 +153,6 @@ class AdlQueueChart(_ui.Component):
                                     "bar"), (_ui.CROSS, "not reached", "bar")])
 
     # -- inputs ---------------------------------------------------------------------------
-    def _from_control(self, name, value) -> None:
-        if not self._silenced and getattr(self, name) != value:
-            setattr(self, name, value)
-
-    def _on_input(self, change) -> None:
-        if self._silenced:
-            return
-
-        def revert():
-            self._revert(change)
-
-        if self._guard(self._compute, revert):
-            self._show()
-        else:
-            self._sync_controls()
-
     def _compute(self) -> None:
         if len(self.names) != self.book.n_accounts:
             raise MarginInputError(f"names must give one name per account "

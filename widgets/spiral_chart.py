@@ -152,22 +152,6 @@ class SpiralChart(_ui.Component):
         self._ltv_box, self._eq_box = self._ltv_fig, self._eq_fig
 
     # -- inputs ---------------------------------------------------------------------------
-    def _from_control(self, name, value) -> None:
-        if not self._silenced and getattr(self, name) != value:
-            setattr(self, name, value)
-
-    def _on_input(self, change) -> None:
-        if self._silenced:
-            return
-
-        def revert():
-            self._revert(change)
-
-        if self._guard(self._compute, revert):
-            self._show()
-        else:
-            self._sync_controls()
-
     def _compute(self) -> None:
         from .engine import MarginInputError
         if self.book.n_accounts > MAX_ACCOUNTS:
