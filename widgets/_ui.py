@@ -11,6 +11,8 @@ import contextlib
 import html
 import json
 import re
+import reprlib
+import warnings
 from functools import cached_property
 
 import ipywidgets as W
@@ -465,23 +467,161 @@ def ordinal_scale(domain) -> OrdinalScale:
     return OrdinalScale(domain=list(domain))
 
 
-class Component(W.VBox):
-    """Base of every component: a problem message, a summary trait, state save/restore.
+class Finite(T.Float):
+    """A finite float input with inclusive bounds (the range of the control that shows it).
 
-    Subclasses list their settable inputs in ``_state_traits`` (JSON-able values) and implement
-    ``_render()``. ``problem`` holds the message currently shown to the learner ("" when all is
-    well); ``summary`` holds the live text summary of the charts.
+    NaN, ±inf, a value outside ``[min, max]`` and anything that is not a real number (a
+    string, None, a bool) are refused with a message that names the input and its range.
+    """
+
+    def validate(self, obj, value):
+        name = self.name
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float,
+                                                                          np.integer,
+                                                                          np.floating)):
+            raise T.TraitError(f"{name} must be a number, got {short_repr(value)}")
+        value = float(value)
+        if not np.isfinite(value):
+            raise T.TraitError(f"{name} must be a finite number, got {value}")
+        if (self.min is not None and value < self.min) or \
+                (self.max is not None and value > self.max):
+            raise T.TraitError(f"{name} must be in [{self.min:g}, {self.max:g}], got {value:g}")
+        return value
+
+
+class Whole(T.Int):
+    """A whole-number input with inclusive bounds; 1.5, "3", True and None are refused."""
+
+    def validate(self, obj, value):
+        name = self.name
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+            raise T.TraitError(f"{name} must be a whole number, got {short_repr(value)}")
+        value = int(value)
+        if (self.min is not None and value < self.min) or \
+                (self.max is not None and value > self.max):
+            raise T.TraitError(f"{name} must be in [{self.min}, {self.max}], got {value}")
+        return value
+
+
+class Choice(T.Enum):
+    """One of a fixed set of names (a toggle's options); anything else is refused by name."""
+
+    def validate(self, obj, value):
+        if value in self.values and isinstance(value, str) == all(isinstance(v, str)
+                                                                  for v in self.values):
+            return value
+        raise T.TraitError(f"{self.name} must be one of {list(self.values)}, "
+                           f"got {short_repr(value)}")
+
+
+class Component(W.VBox):
+    """Base of every component: one binding mechanism, the problem message, the live summary,
+    state save/restore.
+
+    **Inputs** are traits listed in ``_state_traits``, declared with their rules (``T.Enum`` for
+    choices, :class:`Finite` / ``T.Int(min=, max=)`` for bounded numbers; the bounds are the
+    control's range, so whatever a cell assigns the control can show). **Outputs** are
+    read-only traits the component sets with ``set_trait``.
+
+    The one mechanism, used by every component:
+
+    * ``self._bind(name, control, scale)`` in ``__init__``: moving ``control`` sets input
+      ``name`` to ``control.value * scale`` (a slider's echo of its own snapping is ignored);
+      :meth:`_sync_controls` shows every bound input on its control again.
+    * ``self.observe(self._on_input, names=[...inputs])``: an input change runs ``_compute()``
+      (engine calls, may raise :class:`MarginInputError`) then ``_show()`` (marks, summary).
+    * bad input of any kind, from a control, a cell assignment (``lab.shock = "x"``), a
+      constructor argument or a restored scenario, shows a short message in ``problem`` and
+      in the widget, puts the last good value back and re-syncs the controls; no traceback,
+      no warning in the cell. ``_silently()`` is the one way to set traits or controls
+      without their observers taking it as the learner's input.
+
+    **Constructor policy** (every component): bad *values* for inputs never raise; the
+    component is built with the input's default and ``problem`` names the refused argument.
+    Only arguments that are not inputs (``market``, ``book``, ``account``) raise
+    ``MarginInputError``/``TypeError`` at construction, as the engine does.
+
+    Attributes
+    ----------
+    problem : Unicode (read-only)
+        The message shown for bad input; ``""`` when all is well.
+    summary : Unicode (read-only)
+        The live text summary of the charts (screen readers announce it).
     """
 
     problem = T.Unicode("", read_only=True, help="Message shown for bad input; '' when fine.")
     summary = T.Unicode("", read_only=True, help="The live text summary of the charts.")
     _state_traits: tuple = ()
     _silenced = False       # True while the component sets its own traits or controls
+    _bindings: dict         # input name -> (control, scale)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.add_class("cml-component")
 
+    # -- the public surface a test (or a curious learner) reads ------------------------------
+    def _expose(self, figures: dict | None = None, marks: dict | None = None,
+                controls: dict | None = None) -> None:
+        """Name the component's figures, marks and extra controls (bound controls are named
+        by their input) for :attr:`figures`, :meth:`chart_data` and :attr:`controls`."""
+        exposed = self.__dict__.setdefault("_exposed", {"figures": {}, "marks": {},
+                                                        "controls": {}})
+        for key, items in (("figures", figures), ("marks", marks), ("controls", controls)):
+            exposed[key].update(items or {})
+
+    @property
+    def figures(self) -> dict:
+        """The component's bqplot figures by name (``{"health": Figure, ...}``)."""
+        return dict(self.__dict__.get("_exposed", {}).get("figures", {}))
+
+    @property
+    def controls(self) -> dict:
+        """The learner's controls by name: each bound input's control, then the buttons."""
+        named = {n: c for n, (c, _) in self.__dict__.get("_bindings", {}).items()}
+        named.update(self.__dict__.get("_exposed", {}).get("controls", {}))
+        return named
+
+    def chart_data(self) -> dict:
+        """What the charts draw, as plain lists: ``{mark: {"x": [...], "y": [...], ...}}``.
+
+        Every data attribute a mark has (``x``, ``y``, ``color``, ``text``; heat maps'
+        ``color`` grid) is copied; NaN (a point not drawn) stays NaN.
+        """
+        out = {}
+        for name, mark in self.__dict__.get("_exposed", {}).get("marks", {}).items():
+            out[name] = {k: _plain(getattr(mark, k)) for k in ("x", "y", "color", "text",
+                                                                "sizes", "opacities")
+                         if mark.has_trait(k) and getattr(mark, k) is not None
+                         and np.size(getattr(mark, k))}
+        return out
+
+    # -- the learner's assignments ----------------------------------------------------------
+    def __setattr__(self, name, value):
+        # A wrong type assigned in a cell (``lab.seed = 1.5``) fails in traitlets' own
+        # validation, before any observer runs: hold it here, as a message, like any bad input.
+        cls_attr = getattr(type(self), name, None)
+        if name in self._state_traits or (isinstance(cls_attr, T.TraitType)
+                                          and cls_attr.read_only):
+            try:
+                super().__setattr__(name, value)
+            except (T.TraitError, RecursionError) as exc:
+                self._show_problem(readable(exc))
+                self._sync_controls()
+            return
+        super().__setattr__(name, value)
+
+    def _apply_inputs(self, given: dict) -> None:
+        """Apply constructor inputs one by one, as later assignments would be (the constructor
+        policy: a refused value leaves the default and names the argument in ``problem``)."""
+        refused = []
+        for name, value in given.items():
+            self.__setattr__(name, value)
+            if self.problem:
+                refused.append(self.problem)
+        if refused:
+            self._show_problem(" ".join(refused))
+
+    # -- one binding mechanism ----------------------------------------------------------------
     @contextlib.contextmanager
     def _silently(self):
         """Set traits or controls without their observers taking it as the learner's input."""
@@ -491,26 +631,57 @@ class Component(W.VBox):
         finally:
             self._silenced = was
 
+    def _bind(self, name: str, control, scale: float | None = None) -> None:
+        """Show input ``name`` on ``control`` (its value is the input divided by ``scale``)."""
+        if "_bindings" not in self.__dict__:
+            self._bindings = {}
+        self._bindings[name] = (control, scale)
+        control.observe(lambda change: self._from_control(name, change["new"]), "value")
+
+    def _from_control(self, name, value) -> None:
+        """A control moved: set the input trait it shows (whose observer checks and renders)."""
+        if self._silenced:
+            return
+        control, scale = self.__dict__.get("_bindings", {}).get(name, (None, None))
+        current = getattr(self, name)
+        if control is not None and shows(control, current / scale if scale else current):
+            return                 # the slider echoing its own snapping, not a new input
+        new = value * scale if scale else value
+        if current != new:
+            setattr(self, name, new)
+
+    def _sync_controls(self) -> None:
+        """Show every bound input on its control (after bad input, a restore, a reset)."""
+        with self._silently():
+            for name, (control, scale) in self.__dict__.get("_bindings", {}).items():
+                value = getattr(self, name)
+                display_value(control, value / scale if scale else value)
+            self._sync_extra()
+
+    def _sync_extra(self) -> None:
+        """Hook: control state that follows the inputs (a disabled slider, a slider's max)."""
+
     def _revert(self, change) -> None:
         """Put an input back to its last good value after bad input (``change`` from observe)."""
         with self._silently():
             setattr(self, change["name"], change["old"])
 
-    def _from_control(self, name, value) -> None:
-        """A control moved: set the input trait it shows (whose observer checks and renders)."""
-        if not self._silenced and getattr(self, name) != value:
-            setattr(self, name, value)
-
     def _on_input(self, change) -> None:
         """An input trait changed: ``_compute()``, then ``_show()``; on bad input show the
-        message, put the input back and ``_sync_controls()`` to it. Components whose inputs
-        follow this path define those three hooks and observe their inputs with this method."""
+        message, put the input back and ``_sync_controls()`` to it."""
         if self._silenced:
             return
         if self._guard(self._compute, lambda: self._revert(change)):
+            self._sync_controls()
             self._show()
         else:
             self._sync_controls()
+
+    def _compute(self) -> None:
+        """Hook: call the engine for the current inputs; raise MarginInputError on bad input."""
+
+    def _show(self) -> None:
+        """Hook: put the computed numbers on the marks, the outputs and the summary."""
 
     # Created on first use, so a subclass can place them in its children before super().__init__.
     @cached_property
@@ -539,15 +710,20 @@ class Component(W.VBox):
     def _guard(self, action, revert=None) -> bool:
         """Run ``action()``; on bad input show the message, call ``revert()``, keep the chart.
 
-        Returns True when the action succeeded. Errors other than bad input still raise: they
-        are bugs, and hiding them would hide wrong numbers.
+        Bad input is a :class:`MarginInputError` or ``TraitError``, and a numerical warning
+        (an overflow from ``shock=1e308``), which would otherwise print into the cell. Returns
+        True when the action succeeded. Other errors still raise: they are bugs, and hiding
+        them would hide wrong numbers.
         """
         try:
-            action()
-        except (MarginInputError, T.TraitError) as exc:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", RuntimeWarning)
+                action()
+        except (MarginInputError, T.TraitError, RuntimeWarning, FloatingPointError,
+                OverflowError) as exc:
             if revert is not None:
                 revert()
-            self._show_problem(_readable(exc))
+            self._show_problem(readable(exc))
             return False
         self._clear_problem()
         return True
@@ -570,10 +746,7 @@ class Component(W.VBox):
         before = self.get_state_dict()
         self._clear_problem()
         for name, value in state.items():
-            try:
-                setattr(self, name, value)
-            except T.TraitError as exc:        # wrong type for the trait itself
-                self._show_problem(_readable(exc))
+            setattr(self, name, value)         # a wrong type is held by __setattr__
             if self.problem:                   # an observer rejected the value
                 message = self.problem
                 for old_name, old_value in before.items():
@@ -583,11 +756,51 @@ class Component(W.VBox):
         return True
 
 
-def _readable(exc: Exception) -> str:
+MAX_MESSAGE = 300      # characters: a message is read, not scrolled
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist = 2, 4, 6
+
+
+def short_repr(value) -> str:
+    """``repr(value)`` kept short and safe: long strings elided, deep nesting cut ("...")."""
+    return _REPR.repr(value)
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` shortened to ``limit`` characters by eliding its middle ("…")."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) * 2 // 3
+    return text[:head] + "…" + text[len(text) - (limit - 1 - head):]
+
+
+def readable(exc: BaseException) -> str:
+    """The learner's message for a refused input: short (at most :data:`MAX_MESSAGE`
+    characters, long values elided), no traceback, and what happens next."""
     text = str(exc)
-    if isinstance(exc, T.TraitError):
+    if isinstance(exc, RecursionError):
+        text = "the value is nested too deeply to read"
+    elif isinstance(exc, T.TraitError):
         text = text.split(". Expected")[0].split(" expected ")[0]
-    return f"That input was not accepted: {text}. The last valid result is still shown."
+        # traitlets names the class: "The 'seed' trait of a CascadeLab instance must be an
+        # int, but a value of 1.5 <class 'float'> was specified" -> keep name and value
+        text = re.sub(r"^The '(\w+)' trait of an? \w+ instance", r"\1", text)
+        text = re.sub(r" <class '[\w.]+'>", "", text)
+    elif isinstance(exc, (RuntimeWarning, FloatingPointError, OverflowError)):
+        text = "the numbers overflowed (a value far outside what a market can do)"
+    tail = ". The last valid result is still shown."
+    head = "That input was not accepted: "
+    return head + clip(text.rstrip("."), MAX_MESSAGE - len(head) - len(tail)) + tail
+
+
+def _plain(value):
+    """Mark data as plain Python lists (numbers as floats, text as str)."""
+    arr = np.asarray(value)
+    if arr.dtype.kind in "fiub":
+        return arr.astype(float).tolist()
+    return arr.tolist()
 
 
 def _jsonable(value):

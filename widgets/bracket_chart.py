@@ -129,7 +129,7 @@ class BracketChart(_ui.Component):
             try:
                 setattr(self, name, value)
             except T.TraitError as exc:          # a wrong type: a message, not a traceback
-                self._show_problem(_ui._readable(exc))
+                self._show_problem(_ui.readable(exc))
 
     # -- figures --------------------------------------------------------------------------
     def _build(self) -> None:

@@ -91,7 +91,7 @@ class ShockPanel(_ui.Component):
         try:
             vec = shock_vector(self.market, {**self._good, **dict(proposal["value"])})
         except (MarginInputError, TypeError, ValueError) as exc:
-            self._show_problem(_ui._readable(exc))
+            self._show_problem(_ui.readable(exc))
             return dict(self._good)
         self._clear_problem()
         return {a: float(v) for a, v in zip(self.market.assets, vec)}
