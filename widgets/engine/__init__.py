@@ -11,6 +11,10 @@ Public names (one flat namespace, QuantEcon style):
 * :func:`liquidate` — account-level liquidation with penalty, insurance fund and bad debt.
 * :class:`LiquidationRules` — venue liquidation conventions (restore health, Aave, full close);
   :func:`penalty_consistency`; :func:`adl_scores` — the auto-deleveraging ranking.
+* :func:`volatile_shock`, :func:`crisis_shock`, :func:`deeper`, :func:`example_account`,
+  :func:`diversified_account`, :data:`POOLING_POSITIONS` — the teaching scenarios the labs
+  start from; :data:`STABLECOIN_VOLATILITY` and :attr:`Market.is_stablecoin`;
+  :func:`shock_vector` validates a shock.
 * :func:`cascade` — shock, liquidate, price impact, repeat until no account fails.
 * :func:`correlated_returns`, :func:`stress_correlation`, :func:`liquidation_probability`.
 * :func:`correlation_pairs`, :func:`with_correlations`, :func:`explain_inconsistent` —
@@ -33,7 +37,9 @@ from .rulebook import LiquidationRules, penalty_consistency
 from .adl import adl_scores
 from .margin import MarginReport, margin_report
 from .limits import Limit, free_collateral, liquidation_price, max_position, max_withdrawal
-from .market import Market
+from .market import STABLECOIN_VOLATILITY, Market, shock_vector
+from .presets import (CASCADE_DEPTH, POOLING_POSITIONS, crisis_shock, deeper,
+                      diversified_account, example_account, volatile_shock)
 from .scenarios import correlated_returns, liquidation_probability, stress_correlation
 from .insurance import FundCoverage, fund_coverage
 from .pooling import (PoolingComparison, capital_required, compare_pooling, isolated_twin,
@@ -44,7 +50,9 @@ from .mechanics import (AdlQueue, LiquidationPath, PolicyScore, adl_queue, liqui
                         stress_policy)
 
 __all__ = [
-    "MarginInputError", "Market", "Account", "Book",
+    "MarginInputError", "Market", "Account", "Book", "STABLECOIN_VOLATILITY", "shock_vector",
+    "volatile_shock", "crisis_shock", "deeper", "example_account", "diversified_account",
+    "POOLING_POSITIONS", "CASCADE_DEPTH",
     "MarginReport", "margin_report",
     "liquidation_price", "free_collateral", "max_withdrawal", "max_position", "Limit",
     "LiquidationResult", "LiquidationEvent", "liquidate",
