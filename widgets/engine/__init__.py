@@ -19,12 +19,16 @@ Public names (one flat namespace, QuantEcon style):
 * :func:`correlated_returns`, :func:`stress_correlation`, :func:`liquidation_probability`.
 * :func:`correlation_pairs`, :func:`with_correlations`, :func:`explain_inconsistent` —
   pairwise correlations by name, and why a set of them is impossible.
+* :func:`cross_vs_isolated`, :func:`pnl_histogram`, :func:`pnl_quantiles` — one book's
+  simulated liquidation probability in cross vs isolated mode, and its P&L distribution.
 * :func:`fund_coverage` — who pays a cascade's bad debt: insurance fund vs socialized (ADL).
 * :func:`isolated_twin`, :func:`capital_required`, :func:`compare_pooling` — the same
   positions margined cross vs isolated.
 * :func:`liquidation_path`, :func:`ltv_frontier`, :func:`adl_queue`, :func:`stress_policy`,
   :func:`score_policy`, :func:`pareto_front` — the measures the mechanism pictures show (toxic
   spiral, ADL queue, a margin policy's bad debt vs capital efficiency).
+* :func:`bracket_ladder`, :func:`spiral_pair`, :func:`spiral_path`, :func:`adl_example`,
+  :func:`open_units` — the scenarios the mechanism pictures start from (widgets.engine.pictures).
 
 Importing this package loads numpy only (no Jupyter libraries), so it runs and tests anywhere.
 Units: money in the quote currency; weights, margins, shocks and returns as fractions.
@@ -45,9 +49,13 @@ from .insurance import FundCoverage, fund_coverage
 from .pooling import (PoolingComparison, capital_required, compare_pooling, isolated_twin,
                       proportional_split)
 from .correlation import correlation_pairs, explain_inconsistent, with_correlations
+from .distribution import (PNL_LEVELS, CrossIsolatedRisk, PnlHistogram, cross_vs_isolated,
+                           pnl_histogram, pnl_quantiles)
 from .mechanics import (AdlQueue, LiquidationPath, PolicyScore, adl_queue, liquidation_path,
                         loan_to_value, ltv_frontier, pareto_front, perp_notional, score_policy,
                         stress_policy)
+from .pictures import (AdlExample, BracketLadder, adl_example, bracket_ladder, bracket_sizes,
+                       check_leverage, max_leverage, open_units, spiral_pair, spiral_path)
 
 __all__ = [
     "MarginInputError", "Market", "Account", "Book", "STABLECOIN_VOLATILITY", "shock_vector",
@@ -63,7 +71,11 @@ __all__ = [
     "PoolingComparison",
     "FundCoverage", "fund_coverage",
     "correlation_pairs", "with_correlations", "explain_inconsistent",
+    "cross_vs_isolated", "CrossIsolatedRisk", "pnl_histogram", "PnlHistogram", "pnl_quantiles",
+    "PNL_LEVELS",
     "loan_to_value", "ltv_frontier", "liquidation_path", "LiquidationPath",
     "adl_queue", "AdlQueue", "stress_policy", "score_policy", "PolicyScore", "perp_notional",
     "pareto_front",
+    "bracket_ladder", "BracketLadder", "bracket_sizes", "max_leverage", "check_leverage",
+    "spiral_pair", "spiral_path", "adl_example", "AdlExample", "open_units",
 ]
