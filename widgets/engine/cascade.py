@@ -235,6 +235,61 @@ class CascadeResult:
         """Final price move vs the reference (pre-shock) prices, fractions per asset."""
         return self.final_prices / self.reference_prices - 1.0
 
+    # -- measures over the cascade (what the labs show; the view only formats them) --------
+    @property
+    def protocol_fee(self) -> float:
+        """Penalties paid into the insurance fund over the cascade (the protocol's share)."""
+        return float(np.sum(self.protocol_fee_by_round))
+
+    @property
+    def liquidator_bonus(self) -> float:
+        """Penalties paid to liquidators over the cascade (``penalty = protocol_fee +
+        liquidator_bonus``)."""
+        return float(np.sum(self.liquidator_bonus_by_round))
+
+    @property
+    def covered_by_fund(self) -> float:
+        """Bad debt the insurance fund paid (``bad_debt - socialized_loss``)."""
+        return self.bad_debt - self.socialized_loss
+
+    @property
+    def price_change_by_round(self) -> np.ndarray:
+        """Price move vs the reference (pre-shock) prices after each round, shape
+        ``(R + 1, n_assets)``; row 0 is the shock itself."""
+        return self.prices_by_round / self.reference_prices - 1.0
+
+    @property
+    def liquidated_so_far(self) -> np.ndarray:
+        """Accounts liquidated at least once by the end of each round, shape ``(R + 1,)``
+        (0 at round 0, ``n_liquidated`` at the end)."""
+        return np.cumsum(np.r_[0, self.newly_liquidated_by_round]).astype(np.int64)
+
+    @property
+    def bad_debt_so_far(self) -> np.ndarray:
+        """Bad debt written off by the end of each round, shape ``(R + 1,)``."""
+        return np.cumsum(np.r_[0.0, self.bad_debt_by_round])
+
+    @property
+    def socialized_so_far(self) -> np.ndarray:
+        """Bad debt socialized (not covered by the fund) by the end of each round, ``(R + 1,)``."""
+        return np.cumsum(np.r_[0.0, self.socialized_loss_by_round])
+
+    @property
+    def deleveraged(self) -> np.ndarray:
+        """Accounts that give up profit to the ADL queue (``socialized_by_account > 0``), the
+        largest amount first (ties: lower account index first)."""
+        given = self.socialized_by_account
+        idx = np.flatnonzero(given > 0)
+        return idx[np.lexsort((idx, -given[idx]))]
+
+    @property
+    def socialized_share_by_account(self) -> np.ndarray:
+        """Each account's share of what the accounts gave up (sums to 1; all 0 when nobody
+        gave up anything), shape ``(n_accounts,)``."""
+        given = self.socialized_by_account
+        total = float(given.sum())
+        return given / total if total > 0 else np.zeros_like(given)
+
     def log(self) -> list:
         """One readable line per round, e.g. for an event-log widget."""
         shock = self.prices_by_round[0] / self.reference_prices - 1

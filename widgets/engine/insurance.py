@@ -47,6 +47,25 @@ class FundCoverage(NamedTuple):
     bad_debt: float              # total bad debt of the cascade (the same for every fund)
     penalties: float             # penalties paid into the fund over the cascade (protocol share)
 
+    @property
+    def coverage(self) -> np.ndarray:
+        """Share of the bad debt the fund (starting balance plus penalties) covered, per fund
+        size; 1 when there is no bad debt."""
+        if self.bad_debt <= 0:
+            return np.ones_like(self.covered)
+        return self.covered / self.bad_debt
+
+    @property
+    def late_penalties(self) -> np.ndarray:
+        """Penalties that reached the fund after its last shortfall, too late to pay any bad
+        debt, per fund size; 0 where nothing was socialized.
+
+        The fund pays each round's bad debt as it comes (see :func:`fund_coverage`), so where
+        something was socialized the fund ran dry in some round, and what it holds at the end
+        (``fund_after = insurance_fund + penalties - covered``) are penalties of later rounds.
+        """
+        return np.where(self.socialized > 0, self.fund_after, 0.0)
+
 
 def fund_coverage(result: CascadeResult, insurance_fund) -> FundCoverage:
     """Split a cascade's bad debt into what the fund covers and what is socialized.
@@ -88,6 +107,11 @@ def fund_coverage(result: CascadeResult, insurance_fund) -> FundCoverage:
     >>> cov = fund_coverage(res, [0.0, 3.0, 10.0])
     >>> cov.bad_debt, cov.covered.tolist(), cov.socialized.tolist()
     (10.0, [4.75, 7.75, 10.0], [5.25, 2.25, 0.0])
+
+    Round 2's penalty (4.275) came in after the fund had run dry: too late for round 1's loss.
+
+    >>> cov.late_penalties.round(3).tolist(), cov.coverage.round(3).tolist()
+    ([4.275, 4.275, 0.0], [0.475, 0.775, 1.0])
     >>> float(cascade(b, m, shock=-0.05, insurance_fund=3.0, rules="legacy").socialized_loss)
     2.25
     """

@@ -146,6 +146,47 @@ class LiquidationRules:
         return cls("fraction", close_factor=close_factor, protocol_share=1.0,
                    penalty_basis=penalty_basis)
 
+    @classmethod
+    def of(cls, market) -> "LiquidationRules":
+        """The rules ``market`` runs: its ``liquidation_rules``, else the engine's default
+        (:data:`DEFAULT`, restore health)."""
+        return getattr(market, "liquidation_rules", None) or DEFAULT
+
+    @classmethod
+    def named(cls, convention: str, close_factor: float = 0.5,
+              market=None) -> "LiquidationRules":
+        """The rules behind a convention's name, as a lab's liquidation control offers them.
+
+        ``market``'s own rules (:meth:`of`) when ``convention`` is its convention (and not
+        ``"fraction"``); otherwise ``"restore"`` (:data:`DEFAULT`: init health back to 0 plus
+        a 1 % buffer, penalty to the insurance fund), ``"aave"`` (:meth:`aave`), ``"full"``
+        (:meth:`full`) or ``"fraction"`` (:meth:`fraction` with ``close_factor``: a fixed
+        share of everything at stake, a teaching knob no venue runs). ``close_factor`` is
+        checked, in (0, 1], whatever the convention.
+
+        Examples
+        --------
+        >>> LiquidationRules.named("fraction", 0.25).close_factor
+        0.25
+        >>> LiquidationRules.named("aave").protocol_share
+        0.1
+        >>> LiquidationRules.named("sometimes")
+        Traceback (most recent call last):
+        ...
+        widgets.engine._validate.MarginInputError: convention must be one of ['restore', 'aave', 'full', 'fraction'], got 'sometimes'
+        """
+        from .liquidation import check_close_factor
+        close_factor = check_close_factor(close_factor)
+        if not isinstance(convention, str) or convention not in CONVENTIONS:
+            raise MarginInputError(f"convention must be one of {list(CONVENTIONS)}, got "
+                                   f"{convention!r}"[:300])
+        if convention == "fraction":
+            return cls.fraction(close_factor)
+        base = cls.of(market)
+        if convention == base.convention:
+            return base
+        return {"restore": lambda: DEFAULT, "aave": cls.aave, "full": cls.full}[convention]()
+
 
 # The engine's rule before venue conventions existed: close everything, penalty on every leg,
 # all of it to the insurance fund (kept for lessons that show what it did).
