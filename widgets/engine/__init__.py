@@ -22,6 +22,8 @@ Public names (one flat namespace, QuantEcon style):
 * :func:`cross_vs_isolated`, :func:`pnl_histogram`, :func:`pnl_quantiles` — one book's
   simulated liquidation probability in cross vs isolated mode, and its P&L distribution.
 * :func:`fund_coverage` — who pays a cascade's bad debt: insurance fund vs socialized (ADL).
+* :func:`pool_contributions`, :func:`health_waterfall`, :func:`position_liquidation_prices`
+  — explain one account's health: per column, as a waterfall, and where each position fails.
 * :func:`isolated_twin`, :func:`capital_required`, :func:`compare_pooling` — the same
   positions margined cross vs isolated.
 * :func:`liquidation_path`, :func:`ltv_frontier`, :func:`adl_queue`, :func:`stress_policy`,
@@ -46,6 +48,8 @@ from .presets import (CASCADE_DEPTH, POOLING_POSITIONS, crisis_shock, deeper,
                       diversified_account, example_account, volatile_shock)
 from .scenarios import correlated_returns, liquidation_probability, stress_correlation
 from .insurance import FundCoverage, fund_coverage
+from .explain import (CONTRIBUTION_KINDS, WATERFALL_STEPS, HealthWaterfall, health_waterfall,
+                      pool_contributions, position_liquidation_prices)
 from .pooling import (PoolingComparison, capital_required, compare_pooling, isolated_twin,
                       proportional_split)
 from .correlation import correlation_pairs, explain_inconsistent, with_correlations
@@ -69,6 +73,8 @@ __all__ = [
     "correlated_returns", "stress_correlation", "liquidation_probability",
     "isolated_twin", "proportional_split", "capital_required", "compare_pooling",
     "PoolingComparison",
+    "pool_contributions", "health_waterfall", "HealthWaterfall", "CONTRIBUTION_KINDS",
+    "WATERFALL_STEPS", "position_liquidation_prices",
     "FundCoverage", "fund_coverage",
     "correlation_pairs", "with_correlations", "explain_inconsistent",
     "cross_vs_isolated", "CrossIsolatedRisk", "pnl_histogram", "PnlHistogram", "pnl_quantiles",
