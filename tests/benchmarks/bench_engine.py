@@ -14,7 +14,7 @@ What it measures (median of several repeats after a warm-up, ``time.perf_counter
    (``market8_brackets``) against the single-rate report, alternated in one process (goal:
    brackets <= 1.5x single rate, issue 11).
 2. ``cascade`` on 10**5 accounts to its fixed point (goal < 100 ms), and the scalar reference
-   ``tests.engine.reference.reference_cascade`` once on the same book (goal: speed-up >= 100x),
+   ``tests.support.reference.reference_cascade`` once on the same book (goal: speed-up >= 100x),
    with a check that both liquidate the same accounts and end at the same prices.
 3. Scaling: margin_report for 10**3 .. 10**6 accounts, cascade for 10**3 .. 10**5.
 4. ``liquidation_probability`` for one account with 10**4 scenarios (the correlation slider).
@@ -41,6 +41,7 @@ if str(REPO_ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 
+from tests.support.reference import reference_cascade  # noqa: E402
 from widgets.engine import (  # noqa: E402
     Book, Market, cascade, liquidation_probability, margin_report,
 )
@@ -257,10 +258,10 @@ def bench_margin(m: Market, n_acc: int, repeats: int, res: dict) -> None:
     H = np.ascontiguousarray(book.holdings)
     t_floor, t_floor_min = timeit(lambda: H @ (m.prices * m.asset_weight), repeats)
     ratio = t_mr / t_floor
-    try:  # the one BLAS product margin_report is built on (private helper; informational)
-        from widgets.engine.margin import _pool_sums
+    try:  # the one BLAS product margin_report is built on (engine internal; informational)
+        from widgets.engine._pool import pool_sums
         P1 = m.prices[None, :]
-        t_mm, _ = timeit(lambda: _pool_sums(book._stack, m, P1), repeats)
+        t_mm, _ = timeit(lambda: pool_sums(book._stack, m, P1), repeats)
     except Exception:  # noqa: BLE001
         t_mm = None
     print(f"   margin_report + read 4 fields           {fmt_t(t_mr)}   (min {fmt_t(t_mr_min)}) "
@@ -268,7 +269,7 @@ def bench_margin(m: Market, n_acc: int, repeats: int, res: dict) -> None:
     print(f"   fused floor holdings @ (P * w)          {fmt_t(t_floor)}   "
           f"(min {fmt_t(t_floor_min)}) {t_floor / n_acc * 1e9:7.1f} ns/account")
     if t_mm is not None:
-        print(f"   of which pool sums (_pool_sums, 1 BLAS) {fmt_t(t_mm)}   "
+        print(f"   of which pool sums (pool_sums, 1 BLAS)  {fmt_t(t_mm)}   "
               f"({t_mm / t_floor:.1f}x the floor on its own)")
     print(f"   ratio margin_report / floor             {ratio:8.1f} x   "
           f"goal <= {GOAL_MARGIN_RATIO_12:g}x (issue 12) {verdict(ratio <= GOAL_MARGIN_RATIO_12)}, "
@@ -295,51 +296,13 @@ def bench_margin(m: Market, n_acc: int, repeats: int, res: dict) -> None:
                brackets_ratio=ratio_br)
 
 
-def load_reference(wait_s: float):
-    """``reference_cascade`` from tests/engine/reference.py, polling up to ``wait_s`` seconds."""
-    path = REPO_ROOT / "tests" / "engine" / "reference.py"
-    deadline = time.monotonic() + wait_s
-    announced = False
-    while not path.exists() and time.monotonic() < deadline:
-        if not announced:
-            print(f"   waiting up to {wait_s:.0f} s for {path.relative_to(REPO_ROOT)} ...")
-            announced = True
-        time.sleep(5)
-    if not path.exists():
-        return None, f"{path.relative_to(REPO_ROOT)} not found"
-    try:
-        from tests.engine.reference import reference_cascade
-    except Exception as exc:  # noqa: BLE001 (report and go on: goals are informational)
-        return None, f"import failed: {type(exc).__name__}: {exc}"
-    return reference_cascade, None
+def _ref_summary(out):
+    """(n_liquidated, final_prices, n_rounds) of a ``reference_cascade`` record."""
+    return (sum(1 for r in out["first_round"] if r), np.asarray(out["prices_by_round"][-1]),
+            len(out["liquidated_by_round"]))
 
 
-def _ref_summary(out, n_acc):
-    """(n_liquidated, final_prices, n_rounds) from whatever reference_cascade returns."""
-    def get(obj, *names):
-        for nm in names:
-            if isinstance(obj, dict) and nm in obj:
-                return obj[nm]
-            if hasattr(obj, nm):
-                return getattr(obj, nm)
-        return None
-    n_liq = get(out, "n_liquidated")
-    if n_liq is None:
-        liq = get(out, "liquidated", "first_round")
-        n_liq = int(np.count_nonzero(np.asarray(liq))) if liq is not None else None
-    prices = get(out, "final_prices")
-    if prices is None:
-        pbr = get(out, "prices_by_round", "prices")
-        prices = np.asarray(pbr, dtype=float)[-1] if pbr is not None else None
-    rounds = get(out, "n_rounds")
-    if rounds is None:
-        lbr = get(out, "liquidated_by_round")
-        rounds = len(lbr) if lbr is not None else None
-    return (int(n_liq) if n_liq is not None else None,
-            np.asarray(prices, dtype=float) if prices is not None else None, rounds)
-
-
-def bench_cascade(m: Market, n_acc: int, repeats: int, wait_s: float, res: dict) -> None:
+def bench_cascade(m: Market, n_acc: int, repeats: int, res: dict) -> None:
     mc = cascade_market(m, n_acc)
     shock = shock_of(mc)
     print(f"2. cascade, {n_acc:,} accounts x {m.n_assets} assets, shock {SHOCK:+.0%} on risky "
@@ -356,24 +319,14 @@ def bench_cascade(m: Market, n_acc: int, repeats: int, wait_s: float, res: dict)
     res.update(n_cascade=n_acc, t_cascade=t_c, rounds=out.n_rounds, n_liq=out.n_liquidated)
     bench_conventions(mc, shock, n_acc, repeats)
 
-    ref, why = load_reference(wait_s)
-    if ref is None:
-        print(f"   reference_cascade: unavailable ({why}); speed-up and check skipped")
-        res.update(t_ref=None, speedup=None, check=None)
-        print()
-        return
-    try:
-        sig = inspect.signature(ref)
-        print(f"   reference_cascade{sig}")
-    except (TypeError, ValueError):
-        pass
+    print(f"   reference_cascade{inspect.signature(reference_cascade)}")
     t0 = time.perf_counter()
-    ref_out = ref(book, mc, [shock.get(a, 0.0) for a in mc.assets])
+    ref_out = reference_cascade(book, mc, [shock.get(a, 0.0) for a in mc.assets])
     t_ref = time.perf_counter() - t0
     speedup = t_ref / t_c
     print(f"   reference_cascade (scalar, once)        {fmt_t(t_ref)}   speed-up {speedup:,.0f}x   "
           f"goal >= {GOAL_SPEEDUP:g}x  {verdict(speedup >= GOAL_SPEEDUP)}")
-    r_liq, r_prices, r_rounds = _ref_summary(ref_out, n_acc)
+    r_liq, r_prices, r_rounds = _ref_summary(ref_out)
     same_n = r_liq == out.n_liquidated
     if r_prices is not None and r_prices.shape == out.final_prices.shape:
         rel = float(np.max(np.abs(r_prices - out.final_prices) / out.final_prices))
@@ -501,12 +454,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     ap.add_argument("--repeats", type=int, default=None, help="timed repeats (default 7; 3 quick)")
-    ap.add_argument("--wait-reference", type=float, default=None,
-                    help="seconds to wait for tests/engine/reference.py (default 300; 0 quick)")
     args = ap.parse_args(argv)
     if args.repeats is None:
         args.repeats = 3 if args.quick else 7
-    wait = args.wait_reference if args.wait_reference is not None else (0 if args.quick else 300)
     n_margin, n_cascade = (10**4, 10**3) if args.quick else (10**6, 10**5)
     sizes_mr = (10**3, 10**4) if args.quick else (10**3, 10**4, 10**5, 10**6)
     sizes_c = (10**3,) if args.quick else (10**3, 10**4, 10**5)
@@ -516,7 +466,7 @@ def main(argv=None) -> int:
     m = market8()
     res: dict = {}
     bench_margin(m, n_margin, args.repeats, res)
-    bench_cascade(m, n_cascade, args.repeats, wait, res)
+    bench_cascade(m, n_cascade, args.repeats, res)
     bench_scaling(m, sizes_mr, sizes_c, args.repeats, res)
     bench_probability(m, n_scen, args.repeats, res)
     summary(res)

@@ -1,8 +1,9 @@
-"""Differential tests: the vectorized engine equals the scalar reference (``reference.py``).
+"""Differential tests: the vectorized engine equals the scalar reference.
 
-Random books come from hypothesis (``strategies.py``) and from ``Book.random`` on the example
-market at shocked prices. Every money field is compared with ``rtol = 1e-9`` and an absolute
-tolerance of ``1e-9 x (1 + total notional)`` (quote currency).
+The reference is ``tests/support/reference.py``. Random books come from hypothesis
+(``tests/support/strategies.py``) and from ``Book.random`` on the example market at shocked
+prices. Every money field is compared with ``rtol = 1e-9`` and an absolute tolerance of
+``1e-9 x (1 + total notional)`` (quote currency; ``tests/support/tolerances.py``).
 
 A liquidation decision is a step function of health (and, for partial liquidation, of equity):
 two correct float implementations may disagree when a pool sits within rounding noise of the
@@ -14,24 +15,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, event, given, reject, settings
+from hypothesis import event, given, reject
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 from widgets.engine import Book, Market, cascade, liquidate, margin_report
 
-try:  # pytest puts this directory on sys.path (rootdir-less test directories)
-    from reference import Rules, reference_cascade, reference_liquidate, reference_report
-    from strategies import books, depth_for, markets, shocks
-except ImportError:  # tests/ turned into a package
-    from tests.engine.reference import (Rules, reference_cascade, reference_liquidate,
-                                        reference_report)
-    from tests.engine.strategies import books, depth_for, markets, shocks
+from tests.support.reference import (Rules, reference_cascade, reference_liquidate,
+                                     reference_report)
+from tests.support.strategies import books, depth_for, fast, markets, shocks
+from tests.support.tolerances import MONEY_RTOL, money_atol
 
-RTOL = 1e-9
+RTOL = MONEY_RTOL
+
 IMPACTS = ("linear", "sqrt", "exponential")
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = fast(60)
 
 REPORT_FIELDS = ("equity", "weighted_collateral", "weighted_liabilities", "perp_pnl",
                  "maintenance_requirement", "initial_requirement", "pool_health",
@@ -41,18 +39,6 @@ REPORT_FIELDS = ("equity", "weighted_collateral", "weighted_liabilities", "perp_
 # --------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------
-def total_notional(book, *price_rows) -> float:
-    """Gross quote value of everything in the book, at the largest of the given prices."""
-    P = np.max(np.atleast_2d(np.array(price_rows, dtype=float)), axis=0)
-    return float((np.abs(book.holdings) * P).sum() + np.abs(book.cash).sum()
-                 + (np.abs(book.perps) * P).sum() + (np.abs(book.perps) * book.entry_prices).sum()
-                 + book.isolated_margin.sum())
-
-
-def tolerance(book, *price_rows) -> float:
-    return 1e-9 * (1.0 + total_notional(book, *price_rows))
-
-
 def nan_if_none(rows):
     return np.array([[np.nan if v is None else v for v in row] for row in rows], dtype=float)
 
@@ -81,7 +67,7 @@ def ratio_mask(ref, atol):
 def check_report(book, market, prices):
     """Compare every margin-report field with the reference at one price vector."""
     prices = market.prices if prices is None else prices
-    atol = tolerance(book, prices)
+    atol = money_atol(book, prices)
     rep = margin_report(book, market, prices=prices)
     ref = reference_report(book, market, prices)
     for name in REPORT_FIELDS:
@@ -103,7 +89,7 @@ def check_report(book, market, prices):
 def check_liquidate(book, market, prices, close_factor, fund):
     """Compare one liquidation call with the reference."""
     P = np.asarray(prices, dtype=float)
-    atol = tolerance(book, P) + 1e-9 * fund
+    atol = money_atol(book, P, fund=fund)
     res = liquidate(book, market, prices=P, close_factor=close_factor, insurance_fund=fund)
     ref = reference_liquidate(book, market, P, close_factor, fund)
     same_parts = (np.array_equal(res.pool_liquidated, ref["pool_liquidated"])
@@ -155,7 +141,7 @@ def check_cascade(book, market, shock, impact, max_rounds=30, close_factor=1.0, 
     ref = reference_cascade(book, market, shock, impact=impact, max_rounds=max_rounds,
                             close_factor=close_factor, fund=fund)
     rows = np.vstack([res.prices_by_round, np.array(ref["prices_by_round"])])
-    atol = tolerance(book, *rows) * max(1, res.n_rounds) + 1e-9 * fund
+    atol = money_atol(book, *rows) * max(1, res.n_rounds) + 1e-9 * fund
     n_eng, n_ref = res.n_rounds, len(ref["liquidated_by_round"])
     k = 0  # first round where the two differ
     while k < min(n_eng, n_ref) and _same_round(res, ref, k, atol):
@@ -228,7 +214,7 @@ def test_margin_report_matches_reference(case):
     check_report(book, market, None)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@fast(25)
 @given(scene(max_accounts=8), st.lists(shocks(5), min_size=1, max_size=4))
 def test_margin_report_scenarios_match_reference(case, rows):
     """Scenario prices (S, n): every row is the one-price report of that row."""
@@ -237,21 +223,21 @@ def test_margin_report_scenarios_match_reference(case, rows):
     rep = margin_report(book, market, prices=S)
     for s in range(S.shape[0]):
         ref = reference_report(book, market, S[s])
-        atol = tolerance(book, S[s])
+        atol = money_atol(book, S[s])
         for name in REPORT_FIELDS:
             assert_allclose(getattr(rep, name)[s], ref[name], rtol=RTOL, atol=atol, err_msg=name)
         assert_allclose(rep.bucket_health[s], nan_if_none(ref["bucket_health"]), rtol=RTOL,
                         atol=atol)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@fast(25)
 @given(scene(max_accounts=5))
 def test_single_account_report_matches_reference(case):
     market, book, prices = case
     ref = reference_report(book, market, prices)
     for a in range(book.n_accounts):
         rep = margin_report(book.account(a), market, prices=prices)
-        atol = tolerance(book, prices)
+        atol = money_atol(book, prices)
         for name in REPORT_FIELDS:
             assert_allclose(getattr(rep, name), ref[name][a], rtol=RTOL, atol=atol, err_msg=name)
         assert isinstance(rep.health, float)
@@ -266,8 +252,7 @@ def test_liquidate_matches_reference(case, close_factor, fund):
     event(f"bad debt: {'some' if res.bad_debt.sum() > 0 else 'none'}")
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@fast(40)
 @given(st.data(), st.sampled_from(IMPACTS), st.sampled_from((1.0, 0.5)),
        st.sampled_from((0.0, 1e4)))
 def test_cascade_matches_reference(data, impact, close_factor, fund):
@@ -365,10 +350,10 @@ def test_tiered_margin_report_matches_reference(case):
     want = [[rules.maintenance(i, abs(q) * P[i]) for i, q in enumerate(row)]
             for row in book.perps.tolist()]
     assert_allclose(rep.breakdown["maintenance"], want, rtol=RTOL,
-                    atol=tolerance(book, prices))
+                    atol=money_atol(book, prices))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@fast(25)
 @given(tiered_scene(max_accounts=8), st.lists(shocks(5), min_size=1, max_size=4))
 def test_tiered_scenarios_match_reference(case, rows):
     """Scenario prices (S, n) on a tiered market: a position may sit in a different bracket in
@@ -378,7 +363,7 @@ def test_tiered_scenarios_match_reference(case, rows):
     rep = margin_report(book, market, prices=S)
     for s in range(S.shape[0]):
         ref = reference_report(book, market, S[s])
-        atol = tolerance(book, S[s])
+        atol = money_atol(book, S[s])
         for name in REPORT_FIELDS:
             assert_allclose(getattr(rep, name)[s], ref[name], rtol=RTOL, atol=atol, err_msg=name)
         assert_allclose(rep.bucket_requirement[s], nan_if_none(ref["bucket_requirement"]),
@@ -397,14 +382,14 @@ def test_single_rate_market_reports_unchanged_by_bracket_machinery():
         assert_array_equal(getattr(same, name), getattr(plain, name), err_msg=name)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@fast(30)
 @given(tiered_scene(max_accounts=12), st.lists(shocks(5), min_size=1, max_size=3))
 def test_bracket_correction_same_with_and_without_the_size_index(case, rows):
     """margin_report finds positions above a floor by bisection in a per-book size index; the
     liquidation path (a stack with no book) scans every cell. Both give the same sums."""
-    from widgets.engine.margin import _cross_perps_by_size, _pool_sums
+    from widgets.engine._pool import cross_perps_by_size, pool_sums
     market, book, _ = case
     S = np.array([shocked(market, r[:market.n_assets]) for r in rows])
-    indexed = _pool_sums(book._stack, market, S, _cross_perps_by_size(book))
-    scanned = _pool_sums(book._stack, market, S)
+    indexed = pool_sums(book._stack, market, S, cross_perps_by_size(book))
+    scanned = pool_sums(book._stack, market, S)
     assert_array_equal(indexed, scanned)

@@ -7,20 +7,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from widgets.engine import (Account, Book, MarginInputError, Market, capital_required,
                             compare_pooling, isolated_twin, liquidate, margin_report,
                             proportional_split)
 
-try:  # pytest puts this directory on sys.path (rootdir-less test directories)
-    from strategies import cross_account_parts, markets, shocks
-except ImportError:  # tests/ turned into a package
-    from tests.engine.strategies import cross_account_parts, markets, shocks
+from tests.support.strategies import cross_account_parts, fast, markets, shocks
 
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = fast(60)
 CRISIS = [79_000.0, 2_880.0, 130.0, 0.98]          # BTC -21 %, ETH -28 %, SOL -35 %, USDC -2 %
 
 

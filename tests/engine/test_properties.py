@@ -1,15 +1,16 @@
 """Property-based tests of the margin engine (hypothesis).
 
 Each test states a rule from the engine's docstrings, or a consequence of them, and checks it on
-random markets and books (``strategies.py``). Money comparisons use an absolute tolerance of
-``1e-9 x (1 + total notional)`` in the quote currency; everything that should hold exactly
+random markets and books (``tests/support/strategies.py``). Money comparisons use an absolute
+tolerance of ``1e-9 x (1 + total notional)`` in the quote currency
+(``tests/support/tolerances.py``); everything that should hold exactly
 (sign conventions, untouched positions, read-only arrays, determinism) is compared exactly.
 """
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
@@ -25,30 +26,11 @@ from widgets.engine import (
     price_impact,
 )
 
-try:  # pytest puts this directory on sys.path (rootdir-less test directories)
-    from strategies import (books, cross_account_parts, depth_for, long_spot_books, markets,
-                            short_perp_books, shocks)
-except ImportError:  # tests/ turned into a package
-    from tests.engine.strategies import (books, cross_account_parts, depth_for, long_spot_books,
-                                         markets, short_perp_books, shocks)
+from tests.support.strategies import (books, cross_account_parts, depth_for, fast,
+                                      long_spot_books, markets, short_perp_books, shocks)
+from tests.support.tolerances import money_atol
 
 IMPACTS = ("linear", "sqrt", "exponential")
-
-
-def fast(n):
-    return settings(max_examples=n, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-
-
-def notional(book, *price_rows) -> float:
-    P = np.max(np.atleast_2d(np.array(price_rows, dtype=float)), axis=0)
-    return float((np.abs(book.holdings) * P).sum() + np.abs(book.cash).sum()
-                 + (np.abs(book.perps) * P).sum() + (np.abs(book.perps) * book.entry_prices).sum()
-                 + book.isolated_margin.sum())
-
-
-def tolerance(book, *price_rows, fund=0.0) -> float:
-    return 1e-9 * (1.0 + notional(book, *price_rows) + fund)
 
 
 @st.composite
@@ -68,7 +50,7 @@ def scene(draw, max_accounts=30, **market_kwargs):
 def test_liquidation_conserves_value(case, close_factor, fund):
     market, book, P = case
     res = liquidate(book, market, prices=P, close_factor=close_factor, insurance_fund=fund)
-    atol = tolerance(book, P, fund=fund)
+    atol = money_atol(book, P, fund=fund)
     before = margin_report(book, market, prices=P).equity       # independent of the result
     after = margin_report(res.book, market, prices=P).equity
     assert_allclose(res.equity_before, before, rtol=1e-9, atol=atol)
@@ -110,7 +92,7 @@ def test_penalty_capped_by_equity_and_bad_debt_is_the_shortfall(case, close_fact
     """Per failing part: penalty <= max(equity, 0); bad debt == max(-equity, 0)."""
     market, book, P = case
     res = liquidate(book, market, prices=P, close_factor=close_factor)
-    atol = tolerance(book, P)
+    atol = money_atol(book, P)
     pool_eq, bucket_eq = part_equities(book, P)
     failing_b = res.bucket_liquidated
     pos = np.where(res.pool_liquidated, np.maximum(pool_eq, 0), 0) + np.where(
@@ -144,7 +126,7 @@ def test_cascade_value_changes_only_by_price_impact(data, impact, close_factor, 
     shock = data.draw(shocks(market.n_assets, -0.6, 0.6))
     full = cascade(book, market, shock, impact=impact, max_rounds=8, close_factor=close_factor,
                    insurance_fund=fund)
-    atol = tolerance(book, *full.prices_by_round, fund=fund) * (1 + full.n_rounds)
+    atol = money_atol(book, *full.prices_by_round, fund=fund) * (1 + full.n_rounds)
     V = [margin_report(book, market, prices=full.prices_by_round[0]).equity.sum() + fund]
     social = np.concatenate([[0.0], np.cumsum(full.socialized_loss_by_round)])
     for r in range(1, full.n_rounds + 1):
@@ -280,7 +262,7 @@ def test_pooling_fails_less_often(data):
     iso = Account(h, q, ep, "isolated", isolated_margin=m, cash=cash - m.sum())
     rc = margin_report(cross, market, prices=P)
     ri = margin_report(iso, market, prices=P)
-    atol = tolerance(cross.to_book(), P)
+    atol = money_atol(cross.to_book(), P)
     assert_allclose(ri.equity, rc.equity, rtol=1e-9, atol=atol)   # same total collateral
     if rc.health < -atol:
         assert ri.liquidatable

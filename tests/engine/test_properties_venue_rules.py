@@ -8,25 +8,14 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from widgets.engine import Account, liquidation_price, margin_report
+from tests.support.strategies import books, fast, markets, shocks
+from tests.support.tolerances import money_atol
 
-try:  # pytest puts this directory on sys.path (rootdir-less test directories)
-    from strategies import books, markets, shocks
-except ImportError:  # tests/ turned into a package
-    from tests.engine.strategies import books, markets, shocks
-
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-
-
-def scale(book, P) -> float:
-    """Money scale of a book at prices ``P`` (for absolute tolerances)."""
-    return float((np.abs(book.holdings) * P).sum() + (np.abs(book.perps) * P).sum()
-                 + np.abs(book.cash).sum() + np.abs(book.isolated_margin).sum()
-                 + (np.abs(book.perps) * book.entry_prices).sum() + 1.0)
+SETTINGS = fast(60)
 
 
 def part_health(book, market, j, P):
@@ -67,7 +56,7 @@ def test_init_health_at_most_maintenance_health(market, data):
     book = data.draw(books(market))
     P = market.prices * (1.0 + np.array(data.draw(shocks(market.n_assets))))
     r = margin_report(book, market, P)
-    tol = 1e-9 * scale(book, P)
+    tol = money_atol(book, P)
     assert (r.initial_health <= r.pool_health + tol).all()
     assert (r.initial_requirement >= r.maintenance_requirement - tol).all()
 
@@ -87,14 +76,13 @@ def test_liquidation_price_zeroes_health(market, data):
         P = P0.copy()
         P[j] = x
         h0 = part_health(one.to_book(), market, j, P)[0]
-        P_scale = scale(one.to_book(), np.maximum(P, P0))
-        assert abs(h0) <= 1e-7 * P_scale, (a, x, h0)
+        slack = money_atol(one.to_book(), np.maximum(P, P0), rel=1e-7)
+        assert abs(h0) <= slack, (a, x, h0)
         # Across the root health takes both signs (a step of 1e-6 relative to the price).
         lo, hi = P.copy(), P.copy()
         lo[j], hi[j] = x * (1 - 1e-6), x * (1 + 1e-6)
         h_lo = part_health(one.to_book(), market, j, lo)[0]
         h_hi = part_health(one.to_book(), market, j, hi)[0]
-        slack = 1e-7 * P_scale
         assert min(h_lo, h_hi) <= slack and max(h_lo, h_hi) >= -slack, (h_lo, h0, h_hi)
     # Where there is no root, health keeps one sign over a wide grid of prices.
     grid = P0[j] * np.geomspace(1e-3, 1e3, 121)
@@ -105,6 +93,6 @@ def test_liquidation_price_zeroes_health(market, data):
     H = np.where(bucket, np.nan_to_num(r.bucket_health[..., j]), r.pool_health)  # (S, A)
     for a in np.flatnonzero(np.isnan(lp)):
         h = H[:, a]
-        big = np.abs(h) > 1e-7 * scale(book, rows.max(0))
+        big = np.abs(h) > money_atol(book, rows.max(0), rel=1e-7)
         signs = np.sign(h[big])
         assert signs.size == 0 or (signs == signs[0]).all(), (a, h)

@@ -1,40 +1,34 @@
 """Differential tests of the liquidation conventions (issue 12) against the scalar reference.
 
 Same method as ``test_differential.py``: random markets and books, the vectorized engine vs the
-plain-Python reference (``reference.py``), with decisions within rounding of a boundary
-(liquidatable or not, partial or full) excused only when the reference says it was that close.
+plain-Python reference (``tests/support/reference.py``), with decisions within rounding of a
+boundary (liquidatable or not, partial or full) excused only when the reference says it was that
+close.
 """
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import HealthCheck, assume, event, given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 from widgets.engine import LiquidationRules, cascade, liquidate
 
-try:
-    from reference import reference_cascade, reference_liquidate
-    from strategies import books, depth_for, markets, shocks
-except ImportError:
-    from tests.engine.reference import reference_cascade, reference_liquidate
-    from tests.engine.strategies import books, depth_for, markets, shocks
+from tests.support.reference import reference_cascade, reference_liquidate
+from tests.support.strategies import books, depth_for, fast, markets, shocks
+from tests.support.tolerances import RULES_ATOL_REL, RULES_RTOL, money_atol
 
 RULES = [LiquidationRules("restore"), LiquidationRules.mango(), LiquidationRules.aave(),
          LiquidationRules.full(), LiquidationRules.fraction(0.5),
          LiquidationRules("full", penalty_basis="notional")]
-RTOL = 1e-7
+RTOL = RULES_RTOL
 
 
 def tolerance(book, P, fund=0.0):
-    gross = ((np.abs(book.holdings) + np.abs(book.perps)) * P).sum() + np.abs(book.cash).sum()
-    gross += (np.abs(book.perps) * book.entry_prices).sum() + book.isolated_margin.sum()
-    return 1e-8 * (1.0 + gross + fund)
+    return money_atol(book, P, fund=fund, rel=RULES_ATOL_REL)
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                 HealthCheck.filter_too_much])
+@fast(150, HealthCheck.filter_too_much)
 @given(st.data(), st.sampled_from(range(len(RULES))), st.sampled_from((0.0, 1e4)))
 def test_liquidate_conventions_match_reference(data, k, fund):
     lr = RULES[k]
@@ -63,9 +57,7 @@ def test_liquidate_conventions_match_reference(data, k, fund):
     event(f"{lr.convention}: {'some' if res.liquidated.any() else 'none'} liquidated")
 
 
-@settings(max_examples=30, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                 HealthCheck.filter_too_much])
+@fast(30, HealthCheck.filter_too_much)
 @given(st.data(), st.sampled_from(range(len(RULES))),
        st.sampled_from(("linear", "sqrt", "exponential")))
 def test_cascade_conventions_match_reference(data, k, impact):

@@ -7,26 +7,19 @@ each penalty to the largest consistent value.
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from widgets.engine import (LiquidationRules, Market, cascade, liquidate, margin_report,
                             penalty_consistency)
 
-try:
-    from strategies import books, depth_for, markets, shocks
-except ImportError:
-    from tests.engine.strategies import books, depth_for, markets, shocks
+from tests.support.strategies import books, depth_for, fast, markets, shocks
+from tests.support.tolerances import RULES_ATOL_REL, money_atol
 
 RULES = {"restore": LiquidationRules("restore"), "mango": LiquidationRules.mango(),
          "aave": LiquidationRules.aave(), "full": LiquidationRules.full(),
          "fraction": LiquidationRules.fraction(0.5),
          "legacy": LiquidationRules("full", penalty_basis="notional")}
-
-
-def fast(n):
-    return settings(max_examples=n, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 def consistent(market: Market) -> Market:
@@ -41,9 +34,7 @@ def consistent(market: Market) -> Market:
 
 
 def tol(book, P, fund=0.0):
-    gross = ((np.abs(book.holdings) + np.abs(book.perps)) * P).sum() + np.abs(book.cash).sum()
-    gross += (np.abs(book.perps) * book.entry_prices).sum() + book.isolated_margin.sum()
-    return 1e-8 * (1.0 + gross + fund)
+    return money_atol(book, P, fund=fund, rel=RULES_ATOL_REL)
 
 
 @st.composite

@@ -23,8 +23,8 @@ Conventions (from the engine docstrings): money in the quote currency; ``units_s
 sold into the market, ``< 0`` bought back; an account is liquidatable when its pool or any
 isolated bucket has ``health < 0`` (strict).
 
-Used by ``tests/engine/test_differential.py`` and by the cascade benchmark
-(``from tests.engine.reference import reference_cascade``); 10**5 accounts take seconds to tens of
+Used by ``tests/engine/test_differential.py``, ``test_rules_differential.py`` and the cascade
+benchmark (``from tests.support.reference import reference_cascade``); 10**5 accounts take seconds to tens of
 seconds per cascade, which is the point of the comparison.
 """
 from __future__ import annotations

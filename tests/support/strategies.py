@@ -12,15 +12,26 @@ under 1e9 in total), no NaN or infinity anywhere.
 * :func:`depth_for` -- a market's depth scaled to a book, for cascades that move prices.
 * :func:`long_spot_books`, :func:`short_perp_books`, :func:`cross_account_parts` -- the
   special-purpose books of the property tests.
+* :func:`fast` -- the one ``settings`` profile of the property and differential tests.
 """
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from widgets.engine import Book, Market
 
 MAX_CELL_NOTIONAL = 1e6
+
+
+def fast(max_examples: int = 60, *also_suppress: HealthCheck) -> settings:
+    """The property tests' hypothesis settings: ``max_examples`` examples, no deadline (the
+    machine may be loaded), and the ``too_slow`` / ``data_too_large`` health checks off (books
+    are large draws), plus any health check in ``also_suppress``."""
+    return settings(max_examples=max_examples, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                           *also_suppress])
 
 
 def _floats(lo, hi):
