@@ -1,5 +1,7 @@
 """Lesson 00 exercise: the ETH price at which a 2,250 USDC loan against 1 ETH is liquidated.
 
+Prints each answer as a labelled line ``label = number unit``; ``tests/test_solutions.py`` checks
+every one against the numbers in the lesson's Solution block.
 Run from the repository root: python lessons/solutions/00_start_here.py
 """
 import numpy as np
@@ -14,4 +16,5 @@ grid = np.column_stack([eth, np.ones_like(eth)])      # one row of prices per sc
 scan = margin_report(loan, eth_market, prices=grid)
 liquidation_price = np.interp(0.0, scan.health, eth)   # health rises with the ETH price
 at_line = margin_report(loan, eth_market, prices=[liquidation_price, 1.0])
-print(f"liquidated below ${liquidation_price:,.2f}; health factor there {at_line.health_factor:.4f}")
+print(f"ETH price below which the loan is liquidated = {liquidation_price:,.2f} USD")
+print(f"health factor at that price = {at_line.health_factor:.4f}")

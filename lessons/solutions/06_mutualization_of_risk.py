@@ -4,7 +4,8 @@ Rebuilds the cascade of lesson 6's InsuranceFundLab with the engine alone (10,00
 ``Book.random`` accounts, seed 0, the overheated preset; the example market with 30x depth and
 its default liquidation rules, restore health; -10 % on BTC, ETH and SOL), then replays its
 settlement for a grid of fund sizes with ``fund_coverage``.
-Run from the repository root.
+Prints each answer as a labelled line ``label = number unit``; ``tests/test_solutions.py`` checks
+every one against the numbers in the lesson's Solution block. Run from the repository root.
 """
 import numpy as np
 
@@ -18,8 +19,11 @@ result = cascade(book, deep, {"BTC": -0.10, "ETH": -0.10, "SOL": -0.10})
 funds = np.arange(0.0, 40e6 + 1, 0.25e6)                   # $0 to $40 M in $0.25 M steps
 coverage = fund_coverage(result, funds)
 smallest_fund = funds[coverage.socialized == 0].min()
-exact = fund_coverage(result, 0.0).socialized[0]           # each fund dollar removes one ADL dollar
+exact = fund_coverage(result, 0.0).socialized[0]   # each fund dollar removes one ADL dollar
+in_time = coverage.bad_debt - exact                        # bad debt the penalties pay
 
-print(f"smallest fund on the grid ${smallest_fund:,.0f}; exact ${exact:,.0f}")
-print(f"bad debt ${coverage.bad_debt:,.0f}; penalties ${coverage.penalties:,.0f}")
-print(f"penalties that arrive in time to pay bad debt ${coverage.bad_debt - exact:,.0f}")
+print(f"smallest fund on the grid = {smallest_fund:,.0f} USD")
+print(f"smallest fund, exact (socialized with no fund) = {exact:,.0f} USD")
+print(f"bad debt = {coverage.bad_debt:,.0f} USD")
+print(f"penalties that arrive in time to pay bad debt = {in_time:,.0f} USD")
+print(f"penalties that arrive after the last bad debt = {coverage.penalties - in_time:,.0f} USD")

@@ -2,7 +2,9 @@
 
 FTX's initial margin fraction for MNGO: IMF = max(base, 0.00025 * sqrt(size in tokens)), capped at
 a fully funded position (100 %). The stylized Mango market of lesson 7 has a 20 % base; wallet B
-deposits $5 M and buys at $0.0382. Run from the repository root.
+deposits $5 M and buys at $0.0382.
+Prints each answer as a labelled line ``label = number unit``; ``tests/test_solutions.py`` checks
+every one against the numbers in the lesson's Solution block. Run from the repository root.
 """
 import numpy as np
 
@@ -14,15 +16,21 @@ mango = Market(["MNGO", "USDC"], [0.0382, 1.0], asset_weight=[0.6, 1.0],
 wallet_b = Account([0.0, 0.0], perps=[483e6, 0.0], entry_prices=[0.0382, 0.0], cash=5e6)
 
 sizes = np.arange(1e6, 200e6 + 1, 1e6)                 # 1 M to 200 M MNGO, in 1 M steps
+imf = np.minimum(1.0, np.maximum(0.20, 0.00025 * np.sqrt(sizes)))
 allowed = []
-for q in sizes:
-    rules = mango.replace(initial_margin=[min(1.0, max(0.20, 0.00025 * np.sqrt(q))), 0.0])
+for q, f in zip(sizes, imf):
+    rules = mango.replace(initial_margin=[f, 0.0])
     if margin_report(wallet_b.replace(perps=[q, 0.0]), rules).initial_health >= 0:
         allowed.append(q)
 largest = max(allowed)
 
 rules = mango.replace(initial_margin=[1.0, 0.0])        # IMF is capped at 100 % for this size
 borrow = margin_report(wallet_b.replace(perps=[largest, 0.0]), rules.with_prices([0.91, 1.0]))
-print(f"largest position {largest:,.0f} MNGO (exact limit {5e6 / 0.0382:,.0f}: fully funded)")
-print(f"borrowing power at $0.91 ${borrow.initial_health:,.0f} "
-      f"(stylized Mango rule for 483 M: ${margin_report(wallet_b, mango.with_prices([0.91, 1.0])).initial_health:,.0f})")
+stylized = margin_report(wallet_b, mango.with_prices([0.91, 1.0]))
+print(f"largest position on the grid = {largest:,.0f} MNGO")
+print(f"exact limit, fully funded (5 M USD / 0.0382 USD) = {5e6 / 0.0382:,.0f} MNGO")
+print(f"smallest size at which the IMF reaches its 100 % cap = "
+      f"{sizes[imf >= 1.0].min():,.0f} MNGO")
+print(f"borrowing power at 0.91 USD = {borrow.initial_health:,.0f} USD")
+print(f"borrowing power at 0.91 USD, stylized Mango rule for 483 M = "
+      f"{stylized.initial_health:,.0f} USD")
