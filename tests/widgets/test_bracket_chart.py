@@ -1,4 +1,7 @@
 """BracketChart: its data are the engine's, its summary states them, bad input is held."""
+import html
+
+import ipywidgets as W
 import numpy as np
 import pytest
 from bqplot import Figure
@@ -15,8 +18,14 @@ BTCUSDT = {"floor": [0, 50_000, 250_000, 1_000_000, 10_000_000, 20_000_000, 50_0
 BINANCE = Market(["BTC"], [50_000.0], brackets={"BTC": BTCUSDT})
 
 
-def shown(mark, attr="y"):
-    return np.array(getattr(mark, attr), dtype=float)
+def shown(chart, mark, attr="y"):
+    return np.array(chart.chart_data()[mark][attr], dtype=float)
+
+
+def alert_html(widget) -> str:
+    """The HTML of the widget's children that speak as an alert (the problem box)."""
+    return "".join(c.value for c in widget.children
+                   if isinstance(c, W.HTML) and 'role="alert"' in c.value)
 
 
 @pytest.fixture
@@ -42,10 +51,11 @@ def test_data_equal_direct_engine_calls(chart):
     rate, lp = direct(BINANCE, notional, 10, 50_000.0)
     np.testing.assert_allclose(chart.maintenance_rates, rate, rtol=1e-12)
     np.testing.assert_allclose(chart.liquidation_prices, lp, rtol=1e-12)
-    np.testing.assert_allclose(shown(chart._rate_line, "x"), notional)
-    np.testing.assert_allclose(shown(chart._rate_line), rate, rtol=1e-12)
-    np.testing.assert_allclose(shown(chart._lp_line), lp, rtol=1e-12)
-    assert shown(chart._entry_line).tolist() == [50_000.0, 50_000.0]
+    np.testing.assert_allclose(shown(chart, "rate", "x"), notional)
+    np.testing.assert_allclose(shown(chart, "rate"), rate, rtol=1e-12)
+    np.testing.assert_allclose(shown(chart, "price"), lp, rtol=1e-12)
+    assert shown(chart, "entry").tolist() == [50_000.0, 50_000.0]
+    assert chart.chart_data()["entry_label"]["text"] == ["entry price $50,000.00"]
     # both lines rise with size (a higher bracket: a higher rate, liquidated closer to entry)
     assert np.all(np.diff(rate) >= -1e-15) and np.all(np.diff(lp) >= -1e-9)
 
@@ -63,7 +73,8 @@ def test_summary_states_the_ends(chart):
         "notional. Maintenance rate: 0.40% at $10,000, 3.66% at $19,900,000. Liquidation "
         "price: $45,180.72 (-9.64% from entry) at $10,000, $46,664.11 (-6.67% from entry) at "
         "$19,900,000.")
-    assert chart.problem == "" and "$46,664.11" in chart._summary_box.value
+    assert chart.problem == "" and any("$46,664.11" in c.value for c in chart.children
+                                       if isinstance(c, W.HTML))
 
 
 def test_entry_price_and_leverage_change_the_data(chart):
@@ -72,7 +83,7 @@ def test_entry_price_and_leverage_change_the_data(chart):
     rate, lp = direct(BINANCE, notional, 10, 40_000.0)
     np.testing.assert_allclose(chart.liquidation_prices, lp, rtol=1e-12)
     assert "entered at $40,000.00" in chart.summary
-    assert shown(chart._entry_line).tolist() == [40_000.0, 40_000.0]
+    assert shown(chart, "entry").tolist() == [40_000.0, 40_000.0]
     chart.entry_price = None
     chart.leverage = 20                    # 20x: up to just under the 10,000,000 floor (10x)
     assert chart.sizes[-1] == pytest.approx(9_950_000)
@@ -93,21 +104,27 @@ def test_market_without_brackets_draws_flat_lines():
 
 @pytest.mark.parametrize("name, value, words", [
     ("leverage", 1.0, "leverage must be above 1"),
-    ("leverage", 0.5, "leverage must be above 1"),
+    ("leverage", 0.5, "leverage must be in [1, 1000], got 0.5"),
     ("leverage", 500.0, "at most 125"),
-    ("leverage", float("nan"), "leverage must be"),
+    ("leverage", float("nan"), "leverage must be a finite number"),
+    ("leverage", 1e308, "leverage must be in [1, 1000]"),
+    ("leverage", "ten", "leverage must be a number"),
+    ("entry_price", float("inf"), "entry_price must be a finite number"),
+    ("entry_price", 1e308, "entry_price must be in [0, 1e+12]"),
+    ("entry_price", 1e-300, "overflowed"),
     ("asset", "ETH", "asset must be one of ['BTC']"),
-    ("entry_price", -1.0, "entry_price must be a price above 0"),
+    ("entry_price", -1.0, "entry_price must be in [0, 1e+12]"),
+    ("entry_price", 0.0, "entry_price must be in (0.0, inf)"),
     ("market", Market(["ETH"], [2_000.0]), "asset must be one of ['ETH']"),
 ])
 def test_bad_input_is_held(chart, name, value, words):
     before = (chart.sizes, chart.maintenance_rates, chart.liquidation_prices, chart.summary,
-              shown(chart._lp_line).tolist(), getattr(chart, name))
+              shown(chart, "price").tolist(), getattr(chart, name))
     chart.set_trait(name, value) if name == "market" else setattr(chart, name, value)
     assert words in chart.problem and "last valid result" in chart.problem
-    assert 'role="alert"' in chart._problem_box.value
+    assert len(chart.problem) <= 300 and chart.problem in html.unescape(alert_html(chart))
     assert (chart.sizes, chart.maintenance_rates, chart.liquidation_prices, chart.summary,
-            shown(chart._lp_line).tolist(), getattr(chart, name)) == before
+            shown(chart, "price").tolist(), getattr(chart, name)) == before
     chart.leverage = 5                    # a good input clears the message
     assert chart.problem == "" and "at 5×" in chart.summary
 
@@ -128,35 +145,39 @@ def test_bad_input_at_construction_is_a_message():
 
 def test_marks_are_updated_in_place(comm_log):
     chart = BracketChart(market=BINANCE, leverage=10)
-    figs = (chart._rate_fig, chart._lp_fig)
+    figs = (chart.figures["rate"], chart.figures["price"])
     marks = [list(f.marks) for f in figs]
     comm_log.clear()
     chart.leverage = 20
     assert [list(f.marks) for f in figs] == marks
     for fig in figs:
         assert not any("marks" in u.get("state", {}) for u in comm_log.updates_for(fig))
-    # one message per line per change (hold_sync)
-    assert len(comm_log.updates_for(chart._lp_line)) == 1
-    assert len(comm_log.updates_for(chart._rate_line)) == 1
+    # one message per line per change (hold_sync): the rate line is the rate figure's first
+    # mark, the liquidation price line the price figure's
+    assert len(comm_log.updates_for(figs[1].marks[0])) == 1
+    assert len(comm_log.updates_for(figs[0].marks[0])) == 1
 
 
 def test_axes_log_ticks_and_theme_text(chart):
     figs = [w for w in chart.children[1].children if isinstance(w, Figure)]
-    assert len(figs) == 2
+    assert figs == [chart.figures["rate"], chart.figures["price"]]
     for fig in figs:
         assert type(fig.axes[0].scale).__name__ == "LogScale"
         assert fig.axes[0].tick_values.tolist() == [1e4, 1e5, 1e6, 1e7]
         assert fig.title_style.get("fill") == _ui.TEXT_FILL
         assert all(a.label_color == _ui.TEXT_FILL for a in fig.axes)
     assert figs[1].axes[1].label == "BTC price at liquidation (USD)"
-    assert 5e3 < chart._x.min < 1e4 and 19_900_000 < chart._x.max < 2.5e7
-    lo, hi = chart._y_lp.min, chart._y_lp.max
+    x = figs[0].axes[0].scale
+    assert 5e3 < x.min < 1e4 and 19_900_000 < x.max < 2.5e7
+    y_lp, y_rate = figs[1].axes[1].scale, figs[0].axes[1].scale
+    lo, hi = y_lp.min, y_lp.max
     assert lo <= min(chart.liquidation_prices) and max(chart.liquidation_prices) <= hi
     assert lo <= 50_000 <= hi                               # the entry line is on the chart
-    assert chart._y_rate.min == 0 and max(chart.maintenance_rates) <= chart._y_rate.max
+    assert y_rate.min == 0 and max(chart.maintenance_rates) <= y_rate.max
 
 
 def test_exported_lazily():
     import widgets
-    assert widgets._LAZY["BracketChart"] == "widgets.bracket_chart"
+    import widgets.bracket_chart
     assert "BracketChart" in widgets.__all__
+    assert widgets.BracketChart is widgets.bracket_chart.BracketChart
