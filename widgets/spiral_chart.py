@@ -1,14 +1,12 @@
 """SpiralChart: the toxic liquidation spiral, call by call (lesson 4, section 7)."""
 from __future__ import annotations
 
-import ipywidgets as W
 import numpy as np
 import traitlets as T
 from bqplot import Label, Lines
 
 from . import _labels, _ui
-from .engine import Account, Book, Market
-from .engine.mechanics import MAX_CALLS, liquidation_path, ltv_frontier
+from .engine import Account, Book, MarginInputError, Market, spiral_pair, spiral_path
 
 MAX_ACCOUNTS = 6                       # lines drawn (marks are built once)
 _COLOURS = ("blue", "orange", "green", "purple", "sky", "grey")
@@ -22,22 +20,14 @@ def fmt_ltv(v: float) -> str:
 
 
 def default_book(market: Market, rules=None) -> tuple:
-    """Two borrowers of 5 ETH on ``market``: LTV 0.92 (below the frontier) and one a quarter of
-    the way from the frontier to 1 (above it; on ``Market.example()``, penalty 1.25 % on the
-    debt: frontier 1 / 1.0125 = 0.988, B at LTV 0.991).
+    """The engine's :func:`~widgets.engine.spiral_pair` (two ETH borrowers either side of the
+    frontier), with names that state each one's LTV.
 
     >>> default_book(Market.example())[1]
     ['A (LTV 0.92)', 'B (LTV 0.991)']
     """
-    e = market.assets.index("ETH")
-    h = np.zeros(market.n_assets)
-    h[e] = 5.0
-    value = 5.0 * market.prices[e]
-    probe = Book.from_accounts([Account(h, cash=-0.9 * value)])
-    fr = float(ltv_frontier(probe, market, rules=rules)[0])
-    ltvs = (0.92, round(min(fr, 0.996) + (1.0 - min(fr, 0.996)) / 4, 3))
-    accounts = [Account(h, cash=-ltv * value) for ltv in ltvs]
-    return Book.from_accounts(accounts), [f"{n} (LTV {fmt_ltv(v)})" for n, v in zip("AB", ltvs)]
+    book, ltvs = spiral_pair(market, rules)
+    return book, [f"{n} (LTV {fmt_ltv(v)})" for n, v in zip("AB", ltvs)]
 
 
 class SpiralChart(_ui.Component):
@@ -48,8 +38,8 @@ class SpiralChart(_ui.Component):
     (``1 / (1 + penalty)`` with the penalty on the debt repaid, as Aave's bonus and the engine's
     default; ``1 - penalty`` with the old penalty on the notional sold) this lowers LTV and the
     account is soon healthy; above it every call *raises* LTV and the penalties eat the equity:
-    the toxic liquidation spiral (Warmuz, Chaudhary and Pinna, arXiv:2212.07306, 2022). The numbers come
-    from :func:`~widgets.engine.mechanics.liquidation_path`.
+    the toxic liquidation spiral (Warmuz, Chaudhary and Pinna, arXiv:2212.07306, 2022). The
+    numbers come from :func:`~widgets.engine.spiral_path`.
 
     Parameters
     ----------
@@ -62,16 +52,37 @@ class SpiralChart(_ui.Component):
     rules : LiquidationRules or str, optional
         Whose penalty basis (and fund share) the calls use; default the market's rules. Each
         call closes the fixed fraction ``close_factor`` (the spiral's knob).
-    **traits : initial values of ``close_factor`` and ``calls``.
+    **traits
+        Initial ``close_factor`` and ``calls``. A refused value leaves the default and names
+        the argument in ``problem`` (the constructor policy of :class:`~widgets._ui.Component`).
 
-    Traits
-    ------
-    close_factor : Float (input) — fraction closed by each call, in (0, 1].
-    calls : Int (input) — number of calls, 1 to 10.
-    ltv, equity : List (output) — per account, its LTV / equity before the first call and after
-        each call while it still has collateral (the list stops when the account is closed).
-    frontier : List (output) — each account's LTV frontier.
-    rising : List (output) — per account, True when the first call raised its LTV.
+    Attributes
+    ----------
+    close_factor : float
+        Fraction closed by each call, in [0.05, 1] (input; the slider's range).
+    calls : int
+        Number of calls, 1 to 10 (input).
+    book : Book
+        The accounts (at most six).
+    market : Market
+        The venue: prices, weights, penalties.
+    names : list of str
+        One name per account.
+    ltv, equity : list of list of float
+        Per account, its LTV / equity before the first call and after each call while it still
+        has collateral (the list stops when the account is closed) (output).
+    frontier : list of float
+        Each account's LTV frontier (output).
+    rising : list of bool
+        Per account, True when the first call raised its LTV (output).
+    problem, summary : str
+        See :class:`~widgets._ui.Component`.
+
+    Notes
+    -----
+    :attr:`figures` holds ``"ltv"`` and ``"equity"``; :meth:`chart_data` the lines ``"ltv 0"``
+    ... ``"ltv 5"``, ``"equity 0"`` ... (one per account slot), ``"frontier"`` and
+    ``"frontier_label"``; :attr:`end_labels` where the end-of-line labels were placed.
 
     Examples
     --------
@@ -82,45 +93,51 @@ class SpiralChart(_ui.Component):
     ([0.96, 0.968, 0.9844, 1.0], [False, True])
     """
 
-    close_factor = T.Float(0.5)
-    calls = T.Int(4)
-    book = T.Instance(Book)
-    market = T.Instance(Market)
-    names = T.List(T.Unicode())
-    ltv = T.List(read_only=True)
-    equity = T.List(read_only=True)
-    frontier = T.List(read_only=True)
-    rising = T.List(read_only=True)
+    close_factor = _ui.Finite(0.5, min=0.05, max=1.0,
+                              help="Fraction of the collateral closed by each call.")
+    calls = _ui.Whole(4, min=1, max=10, help="Number of liquidation calls.")
+    book = T.Instance(Book, help="The accounts drawn (at most six).")
+    market = T.Instance(Market, help="The venue: prices, weights, penalties.")
+    names = T.List(T.Unicode(), help="One name per account.")
+    ltv = T.List(read_only=True, help="Per account: LTV before and after each call.")
+    equity = T.List(read_only=True, help="Per account: equity before and after each call.")
+    frontier = T.List(read_only=True, help="Per account: the LTV above which a call raises LTV.")
+    rising = T.List(read_only=True, help="Per account: True when the first call raised LTV.")
     _state_traits = ("close_factor", "calls")
 
     def __init__(self, book=None, market: Market | None = None, names=None, rules=None,
                  **kwargs):
+        given = {k: kwargs.pop(k) for k in self._state_traits if k in kwargs}
         market = market if market is not None else Market.example()
         if book is None:
             book, default_names = default_book(market, rules)
             names = names if names is not None else default_names
         if isinstance(book, Account):
             book = book.to_book()
-        given = {k: kwargs.pop(k) for k in self._state_traits if k in kwargs}
         self._rules = rules
-        self._controls = {
-            "close_factor": _ui.slider("Close factor (share closed per call)", 0.5, 0.05, 1.0,
-                                       0.05),
-            "calls": _ui.int_slider("Liquidation calls", 4, 1, 10)}
-        for name, ctl in self._controls.items():
-            ctl.observe(lambda c, n=name: self._from_control(n, c["new"]), "value")
+        self._path = None
+        cf = _ui.slider("Close factor (share closed per call)", 0.5, 0.05, 1.0, 0.05)
+        calls = _ui.int_slider("Liquidation calls", 4, 1, 10)
+        self._bind("close_factor", cf)
+        self._bind("calls", calls)
         self._build()
-        super().__init__(children=[*self._controls.values(), self._problem_box,
-                                   self._summary_box, self._ltv_box, self._eq_box], **kwargs)
+        super().__init__(children=[cf, calls, self._problem_box, self._summary_box,
+                                   self._ltv_box, self._eq_box], **kwargs)
         self.set_trait("market", market)
         self.set_trait("book", book)
         self.set_trait("names", list(names) if names is not None else
                        [f"account {i}" for i in range(book.n_accounts)])
-        self._guard(self._compute)
-        self._show()
-        self.observe(self._on_input, names=["close_factor", "calls", "book", "market", "names"])
-        for name, value in given.items():
-            setattr(self, name, value)
+        if self._guard(self._compute):
+            self._show()
+        self.observe(self._on_input, names=[*self._state_traits, "book", "market", "names"])
+        self._apply_inputs(given)
+
+    @property
+    def end_labels(self) -> dict:
+        """Where the end-of-line labels were placed: ``{"ltv": [...], "equity": [...]}``, each
+        ``(text, x, y, align, box)`` with ``box`` in pixels of the assumed minimum plot
+        (:func:`widgets._labels.place_labels`)."""
+        return {"ltv": list(self._ltv_labels.placed), "equity": list(self._eq_labels.placed)}
 
     # -- figures --------------------------------------------------------------------------
     def _build(self) -> None:
@@ -150,34 +167,21 @@ class SpiralChart(_ui.Component):
                                   "liquidation call (0 = before)", "equity (USD)",
                                   height="260px", y_format="$,.0f", x_format="d")
         self._ltv_box, self._eq_box = self._ltv_fig, self._eq_fig
+        marks = {f"ltv {i}": line for i, line in enumerate(self._ltv_lines)}
+        marks.update({f"equity {i}": line for i, line in enumerate(self._eq_lines)})
+        marks.update(frontier=self._frontier, frontier_label=self._frontier_label)
+        self._expose(figures={"ltv": self._ltv_fig, "equity": self._eq_fig}, marks=marks)
 
     # -- inputs ---------------------------------------------------------------------------
     def _compute(self) -> None:
-        from .engine import MarginInputError
         if self.book.n_accounts > MAX_ACCOUNTS:
             raise MarginInputError(f"book must have at most {MAX_ACCOUNTS} accounts to draw, got "
                                    f"{self.book.n_accounts}")
         if len(self.names) != self.book.n_accounts:
             raise MarginInputError(f"names must give one name per account "
                                    f"({self.book.n_accounts}), got {len(self.names)}")
-        if not 1 <= self.calls <= min(10, MAX_CALLS):
-            raise MarginInputError(f"calls must be in [1, 10], got {self.calls}")
-        # A fixed fraction per call (the close factor) with the penalty basis of ``rules`` (or
-        # of the market's rules) -- the spiral's knob is the fraction.
-        rules = self._rules
-        if rules is not None:
-            from .engine.rulebook import LiquidationRules, resolve_rules
-            base = resolve_rules(self.market, rules)
-            rules = LiquidationRules("fraction", close_factor=self.close_factor,
-                                     protocol_share=base.protocol_share,
-                                     penalty_basis=base.penalty_basis)
-        self._path = liquidation_path(self.book, self.market, self.close_factor, self.calls,
-                                      rules=rules)
-
-    def _sync_controls(self) -> None:
-        with self._silently():
-            for name, ctl in self._controls.items():
-                ctl.value = getattr(self, name)
+        self._path = spiral_path(self.book, self.market, self.close_factor, self.calls,
+                                 rules=self._rules)
 
     # -- view -----------------------------------------------------------------------------
     def _series(self):
@@ -211,7 +215,6 @@ class SpiralChart(_ui.Component):
         # label's width + gap free after the last call.
         room = max(_labels.text_width(t) for t in ltv_texts + eq_texts) + 2 * _labels.GAP_PX
         x_dom = (0.0, K * _PLOT_W / (_PLOT_W - room))
-        self._label_args = (ends, ltv_texts, eq_texts, x_dom, y_ltv, y_eq)
         fr = float(np.nanmedian(p.frontier)) if np.isfinite(p.frontier).any() else np.nan
         # Ticks on whole calls and on round values of the fitted domains.
         for fig, dom in ((self._ltv_fig, y_ltv), (self._eq_fig, y_eq)):
@@ -251,7 +254,6 @@ class SpiralChart(_ui.Component):
         self.set_trait("frontier", p.frontier.tolist())
         rising = [bool(s[1].size > 1 and s[1][1] > s[1][0]) for s in series]
         self.set_trait("rising", rising)
-        self._sync_controls()
         self._set_summary(self._describe(series, rising))
 
     def _describe(self, series, rising) -> str:

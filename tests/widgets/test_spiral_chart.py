@@ -2,15 +2,14 @@ import numpy as np
 import pytest
 
 from widgets import SpiralChart
-from widgets.engine import Account, Book, Market
-from widgets.engine.mechanics import liquidation_path
+from widgets.engine import Account, Book, Market, liquidation_path
 
 ETH = Market(["ETH"], [2_000.0], asset_weight=0.825, liquidation_penalty=0.05)
 PAIR = Book.from_accounts([Account([5.0], cash=-9_000.0), Account([5.0], cash=-9_600.0)])
 
 
-def shown(mark, attr="y"):
-    return np.array(getattr(mark, attr), dtype=float)
+def shown(chart, mark, attr="y"):
+    return np.array(chart.chart_data().get(mark, {}).get(attr, []), dtype=float)
 
 
 @pytest.fixture
@@ -27,17 +26,16 @@ def test_lines_equal_a_direct_path(chart):
     #    repay 2,394.375 -> 1,830.625 / 2,500 = 0.73225 (HF 1.127): healthy after call 2.
     # B: 9,600 on 10,000: penalty 240, debt 4,840 / 5,000 = 0.968, equity 160; penalty 121,
     #    2,461 / 2,500 = 0.9844, equity 39; call 3's penalty 61.53 > 39: capped, 1,250 / 1,250.
-    np.testing.assert_allclose(shown(chart._ltv_lines[0]), path.ltv[:, 0])
-    np.testing.assert_allclose(shown(chart._ltv_lines[0]), [0.90, 0.845, 0.73225, 0.73225,
-                                                            0.73225])
-    np.testing.assert_allclose(shown(chart._ltv_lines[1]), [0.96, 0.968, 0.9844, 1.00])
-    np.testing.assert_allclose(shown(chart._ltv_lines[1], "x"), [0, 1, 2, 3])
-    np.testing.assert_allclose(shown(chart._eq_lines[1]), [400.0, 160.0, 39.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose(shown(chart, "ltv 0"), path.ltv[:, 0])
+    np.testing.assert_allclose(shown(chart, "ltv 0"), [0.90, 0.845, 0.73225, 0.73225, 0.73225])
+    np.testing.assert_allclose(shown(chart, "ltv 1"), [0.96, 0.968, 0.9844, 1.00])
+    np.testing.assert_allclose(shown(chart, "ltv 1", "x"), [0, 1, 2, 3])
+    np.testing.assert_allclose(shown(chart, "equity 1"), [400.0, 160.0, 39.0, 0.0], atol=1e-9)
     assert chart.ltv[1] == pytest.approx([0.96, 0.968, 0.9844, 1.00])
     assert chart.rising == [False, True] and chart.frontier == pytest.approx([1 / 1.05] * 2)
-    assert shown(chart._frontier).tolist() == pytest.approx([1 / 1.05] * 2)
-    assert chart._frontier_label.text[0].startswith("frontier LTV 0.952:")
-    assert all(len(line.x) == 0 for line in chart._ltv_lines[2:])
+    assert shown(chart, "frontier").tolist() == pytest.approx([1 / 1.05] * 2)
+    assert chart.chart_data()["frontier_label"]["text"][0].startswith("frontier LTV 0.952:")
+    assert all(shown(chart, f"ltv {i}", "x").size == 0 for i in range(2, 6))
     assert chart.summary == (
         "4 calls closing 50% each. A starts below the 0.952 frontier: LTV 0.90 → 0.845 → 0.732 "
         "→ 0.732 → 0.732 (falling); healthy after call 2; equity $1,000 → $669, penalties $331. "
@@ -56,7 +54,7 @@ def test_notional_basis_keeps_the_old_frontier():
 
 def test_default_book_straddles_the_venues_frontier():
     from widgets.spiral_chart import default_book
-    from widgets.engine.mechanics import ltv_frontier
+    from widgets.engine import ltv_frontier
     m = Market.example()
     book, names = default_book(m)
     fr = ltv_frontier(book, m)
@@ -66,8 +64,8 @@ def test_default_book_straddles_the_venues_frontier():
     assert chart.ltv[0][0] < fr[0] < chart.ltv[1][0] and chart.rising == [False, True]
 
 
-def boxes_apart_and_inside(labelset, width, height):
-    boxes = [b for *_, b in labelset.placed]
+def boxes_apart_and_inside(placed, width, height):
+    boxes = [b for *_, b in placed]
     for i, a in enumerate(boxes):
         assert 0 <= a[0] and a[2] <= width and 0 <= a[1] and a[3] <= height, a
         for b in boxes[:i]:
@@ -76,35 +74,51 @@ def boxes_apart_and_inside(labelset, width, height):
 
 
 def test_axes_fit_the_data_and_labels_do_not_overlap(chart):
-    import widgets.spiral_chart as sc
-    lo, hi = chart._y_ltv.min, chart._y_ltv.max
+    fig = chart.figures["ltv"]
+    x_scale, y_scale = fig.axes[0].scale, fig.axes[1].scale
+    lo, hi = y_scale.min, y_scale.max
     assert lo <= 0.75 and hi >= 1.0 and hi - lo <= 0.5
-    assert 4.2 < chart._x.max < 6                    # the calls, plus room for the end labels
-    assert [t for t, *_ in chart._ltv_labels.placed] == ["A", "B: closed"]
-    boxes_apart_and_inside(chart._ltv_labels, sc._PLOT_W, sc._LTV_H)
-    boxes_apart_and_inside(chart._eq_labels, sc._PLOT_W, sc._EQ_H)
+    assert 4.2 < x_scale.max < 6                     # the calls, plus room for the end labels
+    labels = chart.end_labels
+    assert [t for t, *_ in labels["ltv"]] == ["A", "B: closed"]
+    # the assumed minimum plot: 460 px wide, 210 (LTV) and 170 (equity) px high
+    boxes_apart_and_inside(labels["ltv"], 460, 210)
+    boxes_apart_and_inside(labels["equity"], 460, 170)
     # the frontier's label sits under the line at its right end
-    assert chart._frontier_label.y[0] < 0.95 and chart._frontier_label.align == "end"
+    assert chart.chart_data()["frontier_label"]["y"][0] < 0.95
+    frontier_label = [m for m in fig.marks if getattr(m, "text", None) is not None
+                      and list(m.text) and str(m.text[0]).startswith("frontier LTV")]
+    assert len(frontier_label) == 1 and frontier_label[0].align == "end"
 
 
 def test_controls_move_the_chart(chart):
     before = chart.ltv
-    chart._controls["close_factor"].value = 0.25
+    chart.controls["close_factor"].value = 0.25
     assert chart.close_factor == 0.25 and chart.ltv != before
     # LTV' = (LTV (1 + p f) - f) / (1 - f) with p 5 % on the debt repaid, f 0.25
     assert chart.ltv[1][:2] == pytest.approx([0.96, (0.96 * (1 + 0.05 * 0.25) - 0.25) / 0.75])
-    chart._controls["calls"].value = 2
-    assert len(chart.ltv[0]) == 3 and 2.0 < chart._x.max < 3.0
+    chart.controls["calls"].value = 2
+    assert len(chart.ltv[0]) == 3 and 2.0 < chart.figures["ltv"].axes[0].scale.max < 3.0
+    assert chart.figures["equity"].axes[0].scale is chart.figures["ltv"].axes[0].scale
 
 
-@pytest.mark.parametrize("trait, bad, words", [("close_factor", 1.5, "close_factor must be"),
-                                               ("calls", 11, "calls must be in [1, 10]"),
-                                               ("names", ["only one"], "names must give")])
+@pytest.mark.parametrize("trait, bad, words", [
+    ("close_factor", 1.5, "close_factor must be in [0.05, 1]"),
+    ("close_factor", 0.0, "close_factor must be in [0.05, 1]"),
+    ("close_factor", float("nan"), "close_factor must be a finite number"),
+    ("close_factor", "half", "close_factor must be a number"),
+    ("calls", 11, "calls must be in [1, 10]"),
+    ("calls", 0, "calls must be in [1, 10]"),
+    ("calls", 2.5, "calls must be a whole number"),
+    ("calls", 10**100, "calls must be in [1, 10]"),
+    ("names", ["only one"], "names must give")])
 def test_bad_input_is_a_message(chart, trait, bad, words):
-    before = (chart.ltv, chart.summary, shown(chart._ltv_lines[0]).tolist())
+    before = (chart.ltv, chart.summary, shown(chart, "ltv 0").tolist(),
+              {n: c.value for n, c in chart.controls.items()})
     setattr(chart, trait, bad)
-    assert words in chart.problem
-    assert (chart.ltv, chart.summary, shown(chart._ltv_lines[0]).tolist()) == before
+    assert words in chart.problem and len(chart.problem) <= 300
+    assert (chart.ltv, chart.summary, shown(chart, "ltv 0").tolist(),
+            {n: c.value for n, c in chart.controls.items()}) == before
     chart.close_factor = 0.4
     assert chart.problem == ""
 
@@ -112,11 +126,13 @@ def test_bad_input_is_a_message(chart, trait, bad, words):
 def test_default_chart_and_one_message_per_mark(comm_log):
     chart = SpiralChart()
     assert chart.rising == [False, True] and chart.problem == ""
-    marks = list(chart._ltv_fig.marks)
+    fig = chart.figures["ltv"]
+    marks = list(fig.marks)
     comm_log.clear()
     chart.close_factor = 0.3
-    assert len(comm_log.updates_for(chart._ltv_lines[1])) == 1
-    assert all(a is b for a, b in zip(chart._ltv_fig.marks, marks))
+    assert len(comm_log.updates_for(marks[1])) == 1            # B's LTV line
+    assert all(a is b for a, b in zip(fig.marks, marks))
+    assert chart.controls["close_factor"].value == 0.3
 
 
 def test_debt_basis_rules_move_the_frontier():
@@ -138,3 +154,14 @@ def test_save_restore_round_trip(chart):
     assert (other.ltv, other.summary) == (chart.ltv, chart.summary)
     assert not other.set_state_dict({**saved, "calls": 0})
     assert other.calls == 6 and other.problem
+
+
+def test_constructor_inputs_follow_the_constructor_policy():
+    """A refused constructor input leaves the default and says so; the sliders show it."""
+    chart = SpiralChart(PAIR, ETH, names=["A", "B"], close_factor=7.0, calls=3)
+    assert chart.close_factor == 0.5 and chart.calls == 3
+    assert "close_factor must be in [0.05, 1]" in chart.problem
+    assert chart.controls["close_factor"].value == 0.5 and chart.controls["calls"].value == 3
+    chart = SpiralChart(PAIR, ETH, names=["A", "B"], calls="four")
+    assert chart.calls == 4 and "calls must be a whole number" in chart.problem
+    assert len(chart.ltv[0]) == 5
