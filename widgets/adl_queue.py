@@ -7,34 +7,15 @@ import traitlets as T
 from bqplot import Axis, Bars, Figure, Label, LinearScale, OrdinalScale
 
 from . import _ui
-from .engine import Account, Book, MarginInputError, Market
-from .engine.mechanics import adl_queue
+from .engine import Account, Book, MarginInputError, Market, adl_example, adl_queue, open_units
 
 MAX_BARS = 12                  # positions drawn (the queue's head); the rest are counted
+QUANTITY_REACH = 1.5           # the quantity slider reaches 1.5x the units open on the side
 
 
 def _money(x: float) -> str:
     """Whole units, or cents under 100 (the lesson's example gives up 1.41)."""
     return f"${x:,.2f}" if abs(x) < 100 else _ui.money(x)
-
-
-def default_queue(market: Market) -> tuple:
-    """Three shorts of 1 unit of ``market``'s first asset, as in lesson 6 (mark scaled to 100).
-
-    Entries 1.80, 1.05 and 1.01 x the mark, equity 3.3, 0.5 and 0.2 x the mark: a 0.3x hedge
-    opened before the fall, a 2x short and a 5x short opened during it.
-    """
-    P = float(market.prices[0])
-    accounts = []
-    for entry, equity in ((1.80, 3.30), (1.05, 0.50), (1.01, 0.20)):
-        perps = np.zeros(market.n_assets)
-        perps[0] = -1.0
-        ep = np.zeros(market.n_assets)
-        ep[0] = entry * P
-        accounts.append(Account(np.zeros(market.n_assets), perps=perps, entry_prices=ep,
-                                cash=(equity - (entry - 1.0)) * P))
-    names = ["0.3x hedge, short early", "2x short, mid-fall", "5x short, at the bottom"]
-    return Book.from_accounts(accounts), names, market.assets[0], 1.03 * P
 
 
 class AdlQueueChart(_ui.Component):
@@ -46,25 +27,52 @@ class AdlQueueChart(_ui.Component):
     ``bankruptcy_price`` (BitMEX; dYdX v4 deleverages at the bankruptcy price too, picking
     accounts at random; Hyperliquid ranks by unrealized PnL and leverage and closes at the
     previous oracle price). Bars of the positions reached are drawn in vermillion and labelled
-    with the units closed and the profit each gives up
-    (:func:`~widgets.engine.mechanics.adl_queue`).
+    with the units closed and the profit each gives up (:func:`~widgets.engine.adl_queue`).
 
     Parameters
     ----------
-    book : Book or Account, default three shorts (lesson 6)
+    book : Book or Account, default lesson 6's three shorts (:func:`~widgets.engine.adl_example`)
     market : Market, default ``Market.example()``
     asset : str, default the market's first asset
-    side : {"long", "short"}, default "short" — the side being deleveraged.
-    names : list of str, optional — one per account.
-    **traits : initial ``quantity`` and ``bankruptcy_price``.
+    side : {"long", "short"}, default "short"
+        The side being deleveraged.
+    names : list of str, optional
+        One per account.
+    **traits
+        Initial ``quantity`` and ``bankruptcy_price`` (default: the example's, else the
+        asset's mark). A refused value leaves the default and names the argument in ``problem``
+        (the constructor policy of :class:`~widgets._ui.Component`).
 
-    Traits
-    ------
-    quantity : Float (input) — units of the bankrupt position to close, >= 0.
-    bankruptcy_price : Float (input) — the bankrupt position's bankruptcy price, > 0.
-    order : List (output) — names of the queued accounts, first deleveraged first.
-    closed_units, given_up : List (output) — per queued account, in queue order.
-    unfilled : Float (output) — units the queue could not absorb.
+    Attributes
+    ----------
+    quantity : float
+        Units of the bankrupt position to close (input), from 0 to :attr:`max_quantity`.
+    bankruptcy_price : float
+        The bankrupt position's bankruptcy price (input), above 0.
+    book : Book
+        The accounts whose positions form the queue.
+    market : Market
+        The venue: prices and margins.
+    asset : str
+        The perp, one of ``market.assets``.
+    side : str
+        ``"long"`` or ``"short"``: the side being deleveraged.
+    names : list of str
+        One name per account.
+    order : list of str
+        Names of the queued accounts, first deleveraged first (output).
+    closed_units, given_up : list of float
+        Per queued account, in queue order: units closed and profit given up (output).
+    unfilled : float
+        Units the queue could not absorb (output).
+    problem, summary : str
+        See :class:`~widgets._ui.Component`.
+
+    Notes
+    -----
+    :attr:`figures` holds ``"queue"``; :meth:`chart_data` the marks ``"bars"`` (row 0:
+    reached, row 1: not reached) and ``"labels"``; :attr:`controls` the quantity slider and
+    the bankruptcy price box.
 
     Examples
     --------
@@ -73,47 +81,48 @@ class AdlQueueChart(_ui.Component):
     ('0.3x hedge, short early', [1.0, 0.5])
     """
 
-    quantity = T.Float(0.0)
-    bankruptcy_price = T.Float(1.0)
-    book = T.Instance(Book)
-    market = T.Instance(Market)
-    asset = T.Unicode()
-    side = T.Unicode("short")
-    names = T.List(T.Unicode())
-    order = T.List(read_only=True)
-    closed_units = T.List(read_only=True)
-    given_up = T.List(read_only=True)
-    unfilled = T.Float(0.0, read_only=True)
+    quantity = _ui.Finite(0.0, min=0.0, max=1e12,
+                          help="Units of the bankrupt position to close, 0 to max_quantity.")
+    bankruptcy_price = _ui.Finite(1.0, min=0.0, max=1e12,
+                                  help="The bankrupt position's bankruptcy price, above 0.")
+    book = T.Instance(Book, help="The accounts whose positions form the queue.")
+    market = T.Instance(Market, help="The venue: prices and margins.")
+    asset = T.Unicode(help="The perp: one of market.assets.")
+    side = T.Unicode("short", help="'long' or 'short': the side being deleveraged.")
+    names = T.List(T.Unicode(), help="One name per account.")
+    order = T.List(read_only=True, help="Names of the queued accounts, first deleveraged first.")
+    closed_units = T.List(read_only=True, help="Units closed per queued account, queue order.")
+    given_up = T.List(read_only=True, help="Profit given up per queued account, queue order.")
+    unfilled = T.Float(0.0, read_only=True, help="Units the queue could not absorb.")
     _state_traits = ("quantity", "bankruptcy_price")
 
     def __init__(self, book=None, market: Market | None = None, asset: str | None = None,
                  side: str = "short", names=None, **kwargs):
+        given = {k: kwargs.pop(k) for k in self._state_traits if k in kwargs}
         market = market if market is not None else Market.example()
-        bp = None
+        price = None
         if book is None:
-            book, default_names, default_asset, bp = default_queue(market)
-            names = names if names is not None else default_names
-            asset = asset or default_asset
+            example = adl_example(market)
+            book, price = example.book, example.bankruptcy_price
+            names = names if names is not None else list(example.names)
+            asset = asset or example.asset
         if isinstance(book, Account):
             book = book.to_book()
         asset = asset or market.assets[0]
-        given = {k: kwargs.pop(k) for k in self._state_traits if k in kwargs}
-        given.setdefault("bankruptcy_price", bp if bp is not None else
-                         float(market.prices[list(market.assets).index(asset)]
-                               if asset in market.assets else 1.0))
-        # Up to 1.5x every open unit: past the queue's size the rest stays unfilled.
-        total = 1.5 * (float(np.abs(book.perps).sum()) or 1.0)
-        self._controls = {
-            "quantity": _ui.slider("Bankrupt position to close (units)", 0.0, 0.0, total,
-                                   total / 150, fmt=".2f"),
-            "bankruptcy_price": W.BoundedFloatText(value=1.0, min=1e-9, max=1e12,
-                                                   description="Its bankruptcy price",
-                                                   style={"description_width": "initial"})}
-        for name, ctl in self._controls.items():
-            ctl.observe(lambda c, n=name: self._from_control(n, c["new"]), "value")
+        if price is None:              # the asset's mark (1.0 if the market has no such asset)
+            price = float(market.prices[list(market.assets).index(asset)]) \
+                if asset in market.assets else 1.0
+        self._queue, self._reach = None, 1.0
+        quantity = _ui.slider("Bankrupt position to close (units)", 0.0, 0.0, 1.0, 0.01,
+                              fmt=".2f")
+        price_box = W.BoundedFloatText(value=price, min=0.0, max=1e12,
+                                       description="Its bankruptcy price",
+                                       style={"description_width": "initial"})
+        self._bind("quantity", quantity)
+        self._bind("bankruptcy_price", price_box)
         self._build()
-        super().__init__(children=[*self._controls.values(), self._problem_box,
-                                   self._summary_box, self._fig, self._legend], **kwargs)
+        super().__init__(children=[quantity, price_box, self._problem_box, self._summary_box,
+                                   self._fig, self._legend], **kwargs)
         self.set_trait("market", market)
         self.set_trait("book", book)
         self.set_trait("asset", asset)
@@ -121,14 +130,27 @@ class AdlQueueChart(_ui.Component):
         self.set_trait("names", list(names) if names is not None else
                        [f"account {i}" for i in range(book.n_accounts)])
         with self._silently():
-            self.quantity, self.bankruptcy_price = 0.0, given.pop("bankruptcy_price")
-        if not self._guard(self._compute):          # e.g. an asset the market does not have
-            self._queue = None
-        self._show()
-        self.observe(self._on_input, names=["quantity", "bankruptcy_price", "book", "market",
-                                            "asset", "side", "names"])
-        for name, value in given.items():
-            setattr(self, name, value)
+            self.bankruptcy_price = price
+        if self._guard(self._compute):         # else e.g. an asset the market does not have
+            self._show()
+        self._sync_controls()
+        self.observe(self._on_input, names=[*self._state_traits, "book", "market", "asset",
+                                            "side", "names"])
+        self._apply_inputs(given)
+
+    @property
+    def max_quantity(self) -> float:
+        """The largest ``quantity``: 1.5x the units open on ``side`` of ``asset``
+        (:func:`~widgets.engine.open_units`; 1 when none are open). Past what the queue holds,
+        the rest stays unfilled."""
+        return self._reach
+
+    def _sync_extra(self) -> None:
+        """The quantity slider reaches :attr:`max_quantity`, in steps of 1/150 of it."""
+        q = self.controls["quantity"]
+        if q.max != self._reach:
+            q.max, q.step = self._reach, self._reach / 150
+            q.value = self.quantity
 
     def _build(self) -> None:
         self._cat = OrdinalScale(domain=[" "])
@@ -149,6 +171,8 @@ class AdlQueueChart(_ui.Component):
             axes=axes, animation_duration=0,
             fig_margin={"top": 40, "bottom": 50, "left": 200, "right": 20},
             layout=W.Layout(width=_ui.FULL_WIDTH, height="240px", min_width="300px")))
+        self._expose(figures={"queue": self._fig},
+                     marks={"bars": self._bars, "labels": self._text})
         self._legend = _ui.legend([(_ui.DANGER, "deleveraged: closed at the bankruptcy price",
                                     "bar"), (_ui.CROSS, "not reached", "bar")])
 
@@ -157,15 +181,15 @@ class AdlQueueChart(_ui.Component):
         if len(self.names) != self.book.n_accounts:
             raise MarginInputError(f"names must give one name per account "
                                    f"({self.book.n_accounts}), got {len(self.names)}")
-        self._queue = adl_queue(self.book, self.market, self.asset, self.side, self.quantity,
-                                self.bankruptcy_price)
-
-    def _sync_controls(self) -> None:
-        with self._silently():
-            q = self._controls["quantity"]
-            q.max = max(q.max, self.quantity)
-            q.value = self.quantity
-            self._controls["bankruptcy_price"].value = self.bankruptcy_price
+        queue = adl_queue(self.book, self.market, self.asset, self.side, self.quantity,
+                          self.bankruptcy_price)
+        reach = QUANTITY_REACH * (open_units(self.book, self.market, self.asset, self.side)
+                                  or 1.0 / QUANTITY_REACH)
+        if self.quantity > reach:
+            raise MarginInputError(f"quantity must be at most {reach:,.4g} ({QUANTITY_REACH:g}x "
+                                   f"the units open on the {self.side} side), got "
+                                   f"{self.quantity:,.4g}")
+        self._queue, self._reach = queue, reach
 
     # -- view -----------------------------------------------------------------------------
     def _labels(self) -> list:
@@ -208,7 +232,6 @@ class AdlQueueChart(_ui.Component):
         self.set_trait("closed_units", q.closed_units[q.order].tolist())
         self.set_trait("given_up", q.given_up[q.order].tolist())
         self.set_trait("unfilled", float(q.unfilled))
-        self._sync_controls()
         self._set_summary(self._describe())
 
     def _describe(self) -> str:
