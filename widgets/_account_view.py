@@ -1,41 +1,24 @@
-"""Shared base of the one-account views (HealthGauge, MarginBreakdown).
+"""Base of the one-account views (HealthGauge, MarginBreakdown): ``account``, ``market`` and
+``shock``, with an inner :class:`ShockPanel` kept equal to ``shock`` both ways.
 
-Both take ``account``, ``market`` and ``shock`` and include a :class:`ShockPanel` whose ``shock``
-is kept equal to theirs (both ways; ``traitlets.link`` is not used because the panel reverts bad
-values inside its observer, which a link reports as a broken link). Subclasses implement
-``_compute(account, market, shocked, rescale)`` (engine calls only; may raise
-``MarginInputError``) and ``_draw(result, rescale)`` (marks, outputs, summary).
+The ``{asset: number}`` input pieces (:class:`AssetDict`, :func:`complete_moves`,
+:func:`bind_keys`, :func:`show_keys`) live in :mod:`widgets.shock_panel`.
 """
 from __future__ import annotations
-
-from contextlib import contextmanager
 
 import numpy as np
 import traitlets as T
 
 from . import _ui
-from .engine import Account, MarginInputError, Market
-from .engine.market import shock_vector
-from .shock_panel import ShockPanel
-
-
-def example_account(market: Market) -> Account:
-    """10 ETH against a 30,000 USDC loan, a 0.1 BTC long perp and a 10 SOL short (cross margin).
-
-    On ``Market.example()``: health $5,825, health factor 1.19, margin ratio 83.8 %; an ETH fall
-    of about 17 % makes it liquidatable (so does a BTC fall of about 59 % — the pool is shared).
-    Every price matters: ETH backs the loan, USDC is the loan, the BTC perp loses when BTC falls
-    and the SOL short loses when SOL rises. Assets missing from ``market`` are left out.
-    """
-    pick = lambda d: {a: v for a, v in d.items() if a in market.assets}  # noqa: E731
-    return Account.from_positions(market, holdings=pick({"ETH": 10.0, "USDC": -30_000.0}),
-                                  perps=pick({"BTC": 0.1, "SOL": -10.0}))
+from .engine import Account, MarginInputError, Market, example_account, shock_vector
+from .shock_panel import AssetDict, EngineInstance, HeldArguments, ShockPanel, complete_moves
 
 
 def nice_ceiling(x: float) -> float:
     """Smallest of 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^k that is >= ``x`` (a round axis limit).
 
-    1 for ``x <= 0``. Examples: 36,000 -> 40,000; 50,000 -> 50,000.
+    >>> nice_ceiling(36_000.0), nice_ceiling(50_000.0), nice_ceiling(-3.0)
+    (40000.0, 50000.0, 1.0)
     """
     if not np.isfinite(x) or x <= 0:
         return 1.0
@@ -44,80 +27,99 @@ def nice_ceiling(x: float) -> float:
     return float(next(m * e for m in steps if m * e >= x * (1 - 1e-12)))
 
 
-class AccountView(_ui.Component):
-    """One account at shocked prices. Inputs ``account``, ``market``, ``shock``."""
+class AccountView(HeldArguments, _ui.Component):
+    """One account at shocked prices: the base of HealthGauge and MarginBreakdown.
 
-    account = T.Instance(Account, help="The account shown (engine Account).")
-    market = T.Instance(Market, help="The venue's rulebook and prices (engine Market).")
-    shock = T.Dict(help="{asset: fractional price move}; a partial dict changes only the assets "
-                        "it names (as in ShockPanel).")
+    ``account`` and ``market`` are arguments (a wrong one raises at construction, as the
+    engine does; assigned later in a cell, it is held as a message); ``shock`` is the input
+    (a partial dict changes only the assets it names). The inner :class:`ShockPanel` shows
+    ``shock`` and sets it. Subclasses implement ``_evaluate(account, market, prices)`` (engine
+    calls only) and ``_draw(result, rescale)`` (marks, outputs, summary).
+
+    Attributes
+    ----------
+    account : Account
+        The account shown (engine :class:`~widgets.engine.Account`).
+    market : Market
+        The venue's rulebook and prices; a new one must list the same assets.
+    shock : dict
+        ``{asset: fractional price move}``, every asset present; each move in (-1, 10].
+    """
+
+    account = EngineInstance(Account, help="The account shown (engine Account).")
+    market = EngineInstance(Market, help="The venue's rulebook and prices (engine Market); a new "
+                                     "one must list the same assets.")
+    shock = AssetDict(help="{asset: fractional price move}, each in (-1, 10]; a partial dict "
+                           "changes only the assets it names (as in ShockPanel).")
     _state_traits = ("shock",)
+    _held_arguments = ("account", "market")
 
     def __init__(self, account: Account | None = None, market: Market | None = None,
-                 shock: dict | None = None, **kwargs):
+                 **kwargs):
+        given = {k: kwargs.pop(k) for k in self._state_traits if k in kwargs}
         market = Market.example() if market is None else market
+        if not isinstance(market, Market):
+            raise TypeError(f"market must be an engine Market, got {_ui.short_repr(market)}")
         account = example_account(market) if account is None else account
-        self._syncing = False
-        self._good = None
+        if not isinstance(account, Account):
+            raise TypeError(f"account must be an engine Account, got {_ui.short_repr(account)}")
+        self._assets = tuple(market.assets)
+        self._scaled_for = None
         self._panel = ShockPanel(market)
         super().__init__(children=self._build(market), **kwargs)
-        with self._quiet():
-            self.account, self.market, self.shock = account, market, dict(shock or {})
-        self._apply()                       # bad constructor arguments raise MarginInputError
+        with self._silently():
+            self.account, self.market = account, market
+            self.shock = {}                                # every asset at 0
+        self._built = True
+        self._compute()                 # a bad account or market raises MarginInputError here
+        self._show()
+        self._expose(controls=self._panel.controls)
         self.observe(self._on_input, names=["account", "market", "shock"])
         self._panel.observe(self._on_panel, names="shock")
+        self._apply_inputs(given)
 
-    @contextmanager
-    def _quiet(self):
-        self._syncing, before = True, self._syncing
-        try:
-            yield
-        finally:
-            self._syncing = before
+    @T.validate("shock")
+    def _check_shock(self, proposal) -> dict:
+        return complete_moves(self.market, self.shock, proposal["value"])
 
     def _on_panel(self, change) -> None:
-        if not self._syncing:
-            self.shock = dict(change["new"])
+        if not self._silenced:
+            self.shock = dict(self._panel.shock)
 
-    def _on_input(self, change) -> None:
-        if self._syncing:
-            return
-
-        def revert():
-            with self._quiet():
-                self.account, self.market, self.shock = self._good
-
-        self._guard(self._apply, revert)
-
-    def _apply(self) -> None:
+    def _compute(self) -> None:
         account, market = self.account, self.market
-        if self._good is not None and market.assets != self._panel.market.assets:
+        if tuple(market.assets) != self._assets:
             raise MarginInputError(
                 f"market must have the assets this view was built with "
-                f"({', '.join(self._panel.market.assets)}), got {', '.join(market.assets)}; "
+                f"({', '.join(self._assets)}), got {_ui.clip(', '.join(market.assets), 80)}; "
                 f"build a new {type(self).__name__}(account, market) for another asset list")
         if account.n_assets != market.n_assets:
             raise MarginInputError(
                 f"account must have one entry per market asset ({market.n_assets}: "
                 f"{', '.join(market.assets)}), got {account.n_assets}")
-        before = self._good[2] if self._good is not None else {}
-        vec = shock_vector(market, {**before, **dict(self.shock)})   # partial: others keep moves
-        rescale = self._good is None or account is not self._good[0] or market is not self._good[1]
-        result = self._compute(account, market, market.shocked(vec), rescale)
-        good_shock = {a: float(v) for a, v in zip(market.assets, vec)}
-        self._good = (account, market, good_shock)   # all checks passed: commit and draw
-        self._draw(result, rescale)
-        with self._quiet():
-            self._panel.market = market
-            self._panel.shock = dict(good_shock)
-            if dict(self.shock) != good_shock:
-                self.shock = dict(good_shock)
+        prices = market.prices * (1.0 + shock_vector(market, self.shock))
+        self._rescale = self._scaled_for is None or self._scaled_for[0] is not account \
+            or self._scaled_for[1] is not market
+        self._result = self._evaluate(account, market, prices)
+
+    def _show(self) -> None:
+        self._draw(self._result, self._rescale)
+        self._scaled_for = (self.account, self.market)
+        self._sync_extra()
+
+    def _sync_extra(self) -> None:
+        """The panel shows this view's market and shock (it may have refused or moved)."""
+        with self._silently():
+            if self._panel.market is not self.market:
+                self._panel.market = self.market
+            if self._panel.shock != self.shock:
+                self._panel.shock = dict(self.shock)
 
     # -- subclass hooks -----------------------------------------------------------------------
     def _build(self, market: Market) -> list:
         raise NotImplementedError
 
-    def _compute(self, account: Account, market: Market, shocked: Market, rescale: bool):
+    def _evaluate(self, account: Account, market: Market, prices: np.ndarray):
         raise NotImplementedError
 
     def _draw(self, result, rescale: bool) -> None:

@@ -10,7 +10,7 @@ from bqplot import Bars, Label, Lines
 
 from . import _ui
 from ._account_view import AccountView, nice_ceiling
-from .engine import liquidation_price, margin_report
+from .engine import margin_report, position_liquidation_prices
 
 # key, title, threshold, threshold label, axis label, tick format, fixed domain (None: from the
 # account), label alignment (text to the right of the threshold line, or to its left).
@@ -64,21 +64,9 @@ def _position_words(account, market, j: int) -> str:
     return " + ".join(parts)
 
 
-def liquidation_prices(account, market, prices) -> dict:
-    """``{asset: liquidation price}`` for every asset the account holds, owes or trades.
-
-    One engine call per asset (:func:`~widgets.engine.liquidation_price`): the price of that
-    asset at which the part that holds it (cross: the pool; isolated: the perp's bucket)
-    reaches zero health, every other price held at ``prices``. NaN where there is none.
-    """
-    held = (account.holdings != 0) | (account.perps != 0)
-    return {a: float(liquidation_price(account, market, a, prices=prices))
-            for a, h in zip(market.assets, held) if h}
-
-
-def _move(lp: float, now: float) -> str:
-    """``-16.2%`` / ``+19.4%``: the move from ``now`` that reaches ``lp``."""
-    return f"{(lp / now - 1.0) * 100:+.1f}%" if np.isfinite(lp) else ""
+def _move(move: float) -> str:
+    """``-16.2%`` / ``+19.4%``: the engine's fractional move to the liquidation price."""
+    return f"{move * 100:+.1f}%" if np.isfinite(move) else ""
 
 
 def _with_rule(key: str, value: float, rule: str) -> str:
@@ -104,20 +92,35 @@ class HealthGauge(AccountView):
         Price moves as fractions (-0.2 is a 20 % fall); assets not named do not move. Later,
         assigning a partial dict changes only the assets it names (as in ShockPanel).
 
-    Traits
-    ------
-    account, market, shock : inputs. ``shock`` is kept equal to the inner ShockPanel's.
-        A new ``market`` must list the same assets.
-    health : Float (output) — Mango-style health in quote currency; liquidatable below 0.
-    health_factor : Float (output) — Aave health factor; liquidatable below 1; ``inf`` if no debt.
-    margin_ratio : Float (output) — Binance margin ratio; liquidatable above 1 (100 %).
-    liquidatable : Bool (output) — the engine's verdict (the same in every convention).
-    liquidation_prices : Dict (output) — ``{asset: price}`` for every asset the account holds,
-        owes or trades: the price of that asset alone (others held at the shocked prices) at
-        which health reaches 0 (:func:`~widgets.engine.liquidation_price`; cross: the pool,
-        isolated perp: its bucket); NaN where no price of that asset alone can liquidate.
-        Shown in a table under the gauges and stated in the summary.
-    problem, summary : Unicode (outputs) — message for bad input; live text summary.
+    Attributes
+    ----------
+    account : Account
+        Input (an argument; assigned later it is checked like any input).
+    market : Market
+        Input; a new one must list the same assets.
+    shock : dict
+        Input, ``{asset: move}``; kept equal to the inner ShockPanel's.
+    health : float (read-only)
+        Mango-style health in quote currency; liquidatable below 0.
+    health_factor : float (read-only)
+        Aave health factor; liquidatable below 1; ``inf`` if no debt.
+    margin_ratio : float (read-only)
+        Binance margin ratio; liquidatable above 1 (100 %).
+    liquidatable : bool (read-only)
+        The engine's verdict (the same in every convention).
+    liquidation_prices : dict (read-only)
+        ``{asset: price}`` for every asset the account holds, owes or trades: the price of
+        that asset alone (others held at the shocked prices) at which health reaches 0
+        (:func:`~widgets.engine.position_liquidation_prices`; cross: the pool, isolated perp:
+        its bucket); NaN where no price of that asset alone can liquidate. Shown in a table
+        under the gauges and stated in the summary.
+    problem, summary : str (read-only)
+        Message for bad input; live text summary.
+    figures : dict
+        ``health``, ``health_factor``, ``margin_ratio``; :meth:`chart_data` names the marks
+        ``<gauge>_bar``, ``<gauge>_threshold``, ``<gauge>_label``, ``<gauge>_beyond``.
+    badge, table : ipywidgets.HTML
+        The SAFE / LIQUIDATABLE badge and the liquidation-price table.
 
     Examples
     --------
@@ -131,14 +134,16 @@ class HealthGauge(AccountView):
     3352.78
     """
 
-    health = T.Float(read_only=True)
-    health_factor = T.Float(read_only=True)
-    margin_ratio = T.Float(read_only=True)
-    liquidatable = T.Bool(read_only=True)
-    liquidation_prices = T.Dict(read_only=True)
+    health = T.Float(read_only=True, help="Mango-style health ($); liquidatable below 0.")
+    health_factor = T.Float(read_only=True, help="Aave health factor; liquidatable below 1.")
+    margin_ratio = T.Float(read_only=True, help="Binance margin ratio; liquidatable above 1.")
+    liquidatable = T.Bool(read_only=True, help="The engine's verdict (every convention agrees).")
+    liquidation_prices = T.Dict(read_only=True, help="{asset: price} at which health reaches 0, "
+                                                     "that price alone moving; NaN if none.")
 
     def _build(self, market) -> list:
         self._bars, self._thresholds, self._labels, self._figures, self._scales = {}, {}, {}, {}, {}
+        self._beyond = {}
         for key, title, thr, rule, axis_label, fmt, domain, align in _GAUGES:
             value_scale = _ui.fixed_scale(*(domain or (-1.0, 1.0)))
             band, unit = _ui.ordinal_scale([key]), _ui.fixed_scale(0.0, 1.0)
@@ -160,7 +165,6 @@ class HealthGauge(AccountView):
                            colors=["var(--jp-ui-font-color1)"])
             fig = _ui.figure(title, value_scale, band, [bar, line, label, beyond],
                              x_label=axis_label, x_format=fmt, height="160px")
-            self._beyond = getattr(self, "_beyond", {})
             self._beyond[key] = beyond
             fig.axes[1].visible = False                     # one bar: no category axis
             fig.fig_margin = {"top": 35, "bottom": 45, "left": 60, "right": 30}
@@ -168,23 +172,37 @@ class HealthGauge(AccountView):
             self._figures[key], self._scales[key] = fig, value_scale
         self._badge = W.HTML()
         self._liq_table = W.HTML(layout=W.Layout(width=_ui.FULL_WIDTH))
+        marks = {}
+        for key, *_ in _GAUGES:
+            marks.update({f"{key}_bar": self._bars[key], f"{key}_threshold": self._thresholds[key],
+                          f"{key}_label": self._labels[key], f"{key}_beyond": self._beyond[key]})
+        self._expose(figures=dict(self._figures), marks=marks)
         return [self._panel, self._problem_box, self._badge, *self._figures.values(),
                 self._liq_table, self._summary_box]
 
-    def _compute(self, account, market, shocked, rescale):
-        report = margin_report(account, shocked)
-        lps = liquidation_prices(account, market, shocked.prices)
-        positions = {a: (_position_words(account, market, market.index(a)),
-                         float(shocked.prices[market.index(a)])) for a in lps}
+    @property
+    def badge(self) -> W.HTML:
+        """The SAFE / LIQUIDATABLE badge (an HTML widget)."""
+        return self._badge
+
+    @property
+    def table(self) -> W.HTML:
+        """The table of liquidation prices, one row per position (an HTML widget)."""
+        return self._liq_table
+
+    def _evaluate(self, account, market, prices):
+        report = margin_report(account, market, prices)
+        lps = position_liquidation_prices(account, market, prices)
+        words = {a: _position_words(account, market, market.index(a)) for a in lps}
         limit = None
-        if rescale:              # health axis: fixed until the account or market changes
+        if self._rescale:        # health axis: fixed until the account or market changes
             base = margin_report(account, market)
             limit = nice_ceiling(max(base.weighted_collateral, abs(base.health),
                                      base.weighted_liabilities + base.maintenance_requirement))
-        return report, limit, lps, positions
+        return report, limit, lps, words
 
     def _draw(self, result, rescale) -> None:
-        r, limit, lps, positions = result
+        r, limit, lps, words = result
         if limit is not None:
             with self._scales["health"].hold_sync():
                 self._scales["health"].min, self._scales["health"].max = -limit, limit
@@ -210,17 +228,16 @@ class HealthGauge(AccountView):
         for key, value in values.items():
             self.set_trait(key, value)
         self.set_trait("liquidatable", bad)
-        self.set_trait("liquidation_prices", dict(lps))
-        self._liq_table.value = self._table_html(lps, positions, bad)
+        self.set_trait("liquidation_prices", {a: lp for a, (_, lp, _) in lps.items()})
+        self._liq_table.value = self._table_html(lps, words, bad)
         colour, text = ((_ui.DANGER, "⚠ LIQUIDATABLE — past the threshold in all three "
                          "conventions") if bad else
                         (_ui.SAFE, "✓ SAFE — not liquidatable in any of the three conventions"))
         self._badge.value = (f'<div style="{_BADGE.format(c=colour)}">{html.escape(text)}</div>')
         iso = " Isolated account: each number is that of its weakest part." \
             if self.account.mode == "isolated" else ""
-        liq = "; ".join(f"{a} {_price(lp)}" + (f" ({_move(lp, positions[a][1])})"
-                                              if np.isfinite(lp) else "")
-                        for a, lp in lps.items())
+        liq = "; ".join(f"{a} {_price(lp)}" + (f" ({_move(move)})" if np.isfinite(lp) else "")
+                        for a, (_, lp, move) in lps.items())
         liq = (f" Liquidation prices (one price moving, the others held): {liq}."
                if lps else "")
         self._set_summary(
@@ -231,7 +248,7 @@ class HealthGauge(AccountView):
             f"{liq}")
 
     @staticmethod
-    def _table_html(lps: dict, positions: dict, bad: bool) -> str:
+    def _table_html(lps: dict, words: dict, bad: bool) -> str:
         """One row per position: price now, liquidation price, the move that reaches it."""
         if not lps:
             return ""
@@ -240,13 +257,12 @@ class HealthGauge(AccountView):
             ("position", "left"), ("price now", "right"), ("liquidation price", "right"),
             ("move to reach it", "right")))
         rows = []
-        for a, lp in lps.items():
-            words, now = positions[a]
-            move = _move(lp, now) if np.isfinite(lp) else \
+        for a, (now, lp, move) in lps.items():
+            move = _move(move) if np.isfinite(lp) else \
                 "no price of this asset alone liquidates it"
             rows.append("<tr>" + "".join(
                 f'<td style="{cell.format(al)}">{html.escape(t)}</td>' for t, al in (
-                    (f"{a}: {words}", "left"), (_price(now), "right"),
+                    (f"{a}: {words[a]}", "left"), (_price(now), "right"),
                     (_price(lp), "right"), (move, "right"))) + "</tr>")
         note = ("Already past: the liquidation price is the one that would bring health back "
                 "to 0." if bad else

@@ -11,10 +11,10 @@ from bqplot import Bars, Label
 
 from . import _ui
 from ._account_view import AccountView
-from .engine import margin_report
+from .engine import CONTRIBUTION_KINDS, WATERFALL_STEPS, health_waterfall
 
-STEPS = ("Collateral value", "Haircut", "Debt (weighted)", "Perp PnL", "Maintenance", "Health")
-KINDS = ("value", "haircut", "collateral", "debt", "perp_pnl", "maintenance", "net")
+STEPS = WATERFALL_STEPS
+KINDS = CONTRIBUTION_KINDS
 _ROWS = {"value": "Collateral value (market)", "haircut": "Haircut (not counted)",
          "collateral": "Collateral (weighted)", "debt": "Debt (weighted)",
          "perp_pnl": "Perp PnL", "maintenance": "Maintenance requirement",
@@ -27,27 +27,6 @@ _BADGE = ("display:inline-block; padding:2px 10px; margin:4px 0; font-weight:bol
           "color: var(--jp-ui-font-color1); border: 3px solid {c}; border-radius: 4px;")
 _CELL = "padding: 2px 8px; border-bottom: 1px solid var(--jp-border-color2); text-align: right;"
 VIEWS = ("Chart", "Table")
-
-
-def pool_contributions(account, report) -> dict:
-    """Per-column contributions {kind: array over assets + cash} from ``report.breakdown``.
-
-    Cash (the quote balance) is not an asset column of the engine; it enters the pool totals at
-    weight 1, so it is shown as one more column. Perps of an isolated account sit in their own
-    buckets, outside the pool, so their PnL and maintenance are 0 here.
-    """
-    b = report.breakdown
-    cash = float(account.cash)
-    iso = account.mode == "isolated"
-    value = np.append(np.maximum(b["value"], 0.0), max(cash, 0.0))
-    collateral = np.append(b["collateral"], max(cash, 0.0))
-    pnl = np.append(0.0 * b["perp_pnl"] if iso else b["perp_pnl"], 0.0)
-    maintenance = np.append(0.0 * b["maintenance"] if iso else b["maintenance"], 0.0)
-    debt = np.append(b["liabilities"], max(-cash, 0.0))
-    out = {"value": value, "haircut": value - collateral, "collateral": collateral,
-           "debt": debt, "perp_pnl": pnl, "maintenance": maintenance,
-           "net": collateral - debt + pnl - maintenance}
-    return {k: v + 0.0 for k, v in out.items()}          # + 0.0 turns -0.0 into 0.0
 
 
 def short_money(x: float) -> str:
@@ -96,18 +75,6 @@ def floating_series(start, end, kinds) -> np.ndarray:
     return y + 0.0
 
 
-def waterfall(steps) -> tuple:
-    """Start and end level of each waterfall bar: contributions stacked, then the total.
-
-    ``steps`` are the signed contributions of every step but the last; the last bar goes from 0
-    to their sum (the health). Returns ``(start, end)`` arrays of ``len(steps) + 1``.
-    """
-    c = np.asarray(steps, dtype=float)
-    end = np.cumsum(c)
-    start = np.concatenate([[0.0], end[:-1]])
-    return np.append(start, 0.0), np.append(end, end[-1])
-
-
 class MarginBreakdown(AccountView):
     """Explain an account's health: per-asset collateral, haircut, debt, perp PnL, maintenance.
 
@@ -123,14 +90,27 @@ class MarginBreakdown(AccountView):
     market : Market, default ``Market.example()``
     shock : dict {asset: move}, optional — price moves as fractions (as in HealthGauge).
 
-    Traits
-    ------
-    account, market, shock : inputs (as in HealthGauge; ``shock`` follows the inner ShockPanel).
-    view : Unicode (input) — ``"Chart"`` or ``"Table"``.
-    health : Float (output) — the account's health (for an isolated account, its weakest part).
-    contributions : Dict (output) — ``{kind: {asset or "cash": value}}`` with kinds ``value``,
-        ``haircut``, ``collateral``, ``debt``, ``perp_pnl``, ``maintenance``, ``net``.
-    problem, summary : Unicode (outputs).
+    Attributes
+    ----------
+    account, market, shock : Account, Market, dict
+        Inputs, as in HealthGauge (``shock`` follows the inner ShockPanel).
+    view : {"Chart", "Table"}
+        Input: show the waterfall chart or the table of the same numbers.
+    health : float (read-only)
+        The account's health (for an isolated account, its weakest part).
+    contributions : dict (read-only)
+        ``{kind: {asset or "cash": value}}`` with kinds ``value``, ``haircut``,
+        ``collateral``, ``debt``, ``perp_pnl``, ``maintenance``, ``net``
+        (:func:`~widgets.engine.pool_contributions`).
+    waterfall : HealthWaterfall (read-only property)
+        The engine's :func:`~widgets.engine.health_waterfall` the chart draws.
+    problem, summary : str (read-only)
+        Message for bad input; live text summary.
+    figures : dict
+        ``waterfall``; :meth:`chart_data` names its marks ``waterfall`` (stacked series:
+        an invisible offset, then the visible parts) and ``amounts`` (each bar's label).
+    badge, caption, table : ipywidgets.HTML
+        The verdict badge, the chart's caption and the table.
 
     Examples
     --------
@@ -142,9 +122,10 @@ class MarginBreakdown(AccountView):
     (18000.0, -12175)
     """
 
-    view = T.Unicode("Chart", help="'Chart' or 'Table'.")
-    health = T.Float(read_only=True)
-    contributions = T.Dict(read_only=True)
+    view = _ui.Choice(VIEWS, "Chart", help="Show the waterfall 'Chart' or the 'Table'.")
+    health = T.Float(read_only=True, help="The account's health (isolated: its weakest part).")
+    contributions = T.Dict(read_only=True, help="{kind: {asset or 'cash': amount}} of the pool "
+                                                "health, from the engine.")
     _state_traits = ("shock", "view")
 
     def _build(self, market) -> list:
@@ -178,38 +159,49 @@ class MarginBreakdown(AccountView):
         self._table = W.HTML(layout=W.Layout(display="none"))
         self._toggle = W.ToggleButtons(options=list(VIEWS), value="Chart", description="Show",
                                        tooltips=["Bar chart", "Table of the same numbers"])
-        self._toggle.observe(lambda c: setattr(self, "view", c["new"]), names="value")
+        self._bind("view", self._toggle)
         self.observe(self._on_view, names="view")
+        self._expose(figures={"waterfall": self._figure},
+                     marks={"waterfall": self._bars, "amounts": self._amounts})
         return [self._panel, self._problem_box, self._toggle, self._badge, self._figure,
                 self._caption, self._table, self._summary_box]
 
+    @property
+    def badge(self) -> W.HTML:
+        """The verdict badge (an HTML widget)."""
+        return self._badge
+
+    @property
+    def caption(self) -> W.HTML:
+        """The caption under the chart (an HTML widget)."""
+        return self._caption
+
+    @property
+    def table(self) -> W.HTML:
+        """The table of contributions per column (an HTML widget; shown with ``view="Table"``)."""
+        return self._table
+
+    @property
+    def waterfall(self):
+        """The engine's :class:`~widgets.engine.HealthWaterfall` the chart shows."""
+        return self._result
+
     def _on_view(self, change) -> None:
-        def apply():
-            if change["new"] not in VIEWS:
-                raise T.TraitError(f"view must be 'Chart' or 'Table', got {change['new']!r}")
-            self._toggle.value = change["new"]
-            for w in (self._figure, self._caption):
-                w.layout.display = None if change["new"] == "Chart" else "none"
-            self._table.layout.display = None if change["new"] == "Table" else "none"
+        """Only what is shown changes (``view`` is checked by its trait; nothing to compute)."""
+        chart = change["new"] == "Chart"
+        for w in (self._figure, self._caption):
+            w.layout.display = None if chart else "none"
+        self._table.layout.display = "none" if chart else None
+        self._sync_controls()
 
-        def revert():
-            self.view = change["old"]           # quiet: this observer ignores it
-
-        if not self._syncing:
-            with self._quiet():
-                self._guard(apply, revert)
-
-    def _compute(self, account, market, shocked, rescale):
-        report = margin_report(account, shocked)
-        return report, pool_contributions(account, report)
+    def _evaluate(self, account, market, prices):
+        return health_waterfall(account, market, prices)
 
     def _draw(self, result, rescale) -> None:
-        r, c = result
-        pool = float(r.pool_health)
-        steps = np.array([c["value"].sum(), -c["haircut"].sum(), -c["debt"].sum(),
-                          c["perp_pnl"].sum(), -c["maintenance"].sum()]) + 0.0
-        start, end = waterfall(steps)
-        own = np.append(steps, pool)                         # each bar's own amount
+        w = result
+        r, c, pool = w.report, w.contributions, w.pool_health
+        start, end = w.start, w.end
+        own = np.append(w.steps, pool)                       # each bar's own amount
         levels = np.concatenate([start, end])
         scale = self._y
         current = None if rescale else (scale.min, scale.max)
@@ -235,9 +227,8 @@ class MarginBreakdown(AccountView):
             self._amounts.text = [short_money(v) if i in (0, 5) else
                                   ("+" if v > 0 else "") + short_money(v)
                                   for i, v in enumerate(own)]
-        self._levels, self._drawn = (start, end), drawn
-        self.set_trait("health", float(r.health))
-        self.set_trait("contributions", {k: dict(zip(self._columns, map(float, c[k])))
+        self.set_trait("health", w.health)
+        self.set_trait("contributions", {k: dict(zip(w.columns, map(float, c[k])))
                                          for k in KINDS})
         bad = bool(np.any(r.liquidatable))
         colour, text = ((_ui.DANGER, f"⚠ LIQUIDATABLE — health {_ui.money(float(r.health))} is "

@@ -1,4 +1,10 @@
-"""ShockPanel: one labelled slider per asset (price move, %), a crisis preset and a reset."""
+"""ShockPanel: one labelled slider per asset (price move, %), a crisis preset and a reset.
+
+Also the pieces every account component shares for ``{asset: number}`` inputs:
+:class:`AssetDict` (the trait), :func:`complete_moves` (a partial shock completed and checked by
+the engine) and :func:`bind_keys` / :func:`show_keys` (one control per key: the base's binding
+for dict inputs).
+"""
 from __future__ import annotations
 
 import ipywidgets as W
@@ -6,109 +12,201 @@ import numpy as np
 import traitlets as T
 
 from . import _ui
-from .engine import MarginInputError, Market
-from .engine.market import shock_vector
+from .engine import MarginInputError, Market, crisis_shock, shock_vector
+
+__all__ = ["ShockPanel", "AssetDict", "EngineInstance", "HeldArguments", "complete_moves", "bind_keys", "show_keys",
+           "crisis_shock"]      # crisis_shock: the engine's, re-exported for old imports
+
+#: Largest price move a learner may set: +1,000 %. Beyond it prices overflow nothing a market
+#: can do; the engine's own rule is only "> -100 %".
+MOVE_MAX = 10.0
+#: Most entries a ``{asset: number}`` input may have (a market has a handful of assets).
+MAX_KEYS = 1_000
+_SLIDER_RANGE = (-0.9, 0.9)
 
 
-def crisis_shock(market: Market) -> dict:
-    """A crisis scenario scaled to each asset's volatility: about a 7-sigma daily move down.
+class AssetDict(T.Dict):
+    """A ``{asset: number}`` input; anything but a dict (or a dict of more than
+    :data:`MAX_KEYS` entries) is refused with a message naming the input."""
 
-    BTC (3 % daily) falls 21 %, ETH (4 %) 28 %, SOL (5 %) 35 %; a stablecoin (< 1 % daily) loses
-    its peg by 2 %. Of the order of 12 March 2020 (ETH fell by more than half intraday) and
-    10 October 2025 (BTC -13 %, SOL -26 % in hours).
+    def validate(self, obj, value):
+        if not isinstance(value, dict):
+            raise T.TraitError(f"{self.name} must be a dict {{asset: number}}, got "
+                               f"{_ui.short_repr(value)}")
+        if len(value) > MAX_KEYS:
+            raise T.TraitError(f"{self.name} must have at most {MAX_KEYS} entries, got "
+                               f"{len(value)}")
+        return super().validate(obj, value)
+
+
+class EngineInstance(T.Instance):
+    """An engine object input (``Account``, ``Market``); anything else is refused by name."""
+
+    def validate(self, obj, value):
+        if not isinstance(value, self.klass):
+            raise T.TraitError(f"{self.name} must be an engine {self.klass.__name__}, got "
+                               f"{_ui.short_repr(value)}")
+        return value
+
+
+class HeldArguments:
+    """Mixin (before ``_ui.Component``): an argument that is not an input (``market``,
+    ``account``) assigned in a cell with a wrong type shows a message, as an input does."""
+
+    _held_arguments: tuple = ()
+
+    def __setattr__(self, name, value):
+        if name in self._held_arguments and self.__dict__.get("_built"):
+            try:
+                super().__setattr__(name, value)
+            except T.TraitError as exc:
+                self._show_problem(_ui.readable(exc))
+            return
+        super().__setattr__(name, value)
+
+
+def complete_moves(market: Market, current: dict, given: dict, name: str = "shock") -> dict:
+    """``given`` (a partial ``{asset: move}``) over ``current``, checked by the engine.
+
+    Every move must be a finite number in (-1, :data:`MOVE_MAX`] for an asset of ``market``
+    (:func:`~widgets.engine.shock_vector`); a refusal raises ``TraitError`` with the engine's
+    message, which the component base shows in the widget.
     """
-    vol = market.volatility
-    move = np.where(vol < 0.01, -0.02, -np.minimum(7.0 * vol, 0.9))
-    return {a: round(float(m), 2) for a, m in zip(market.assets, move)}
+    try:
+        vec = shock_vector(market, {**current, **given})
+    except (MarginInputError, TypeError, ValueError, OverflowError) as exc:
+        raise T.TraitError(str(exc)) from None
+    big = [a for a, v in zip(market.assets, vec) if v > MOVE_MAX]
+    if big:
+        raise T.TraitError(f"{name}[{big[0]}] must be at most {MOVE_MAX:g} (+{MOVE_MAX:.0%}), "
+                           f"got {float(vec[market.index(big[0])]):g}")
+    return {a: float(v) for a, v in zip(market.assets, vec)}
 
 
-class ShockPanel(_ui.Component):
+def bind_keys(component: _ui.Component, name: str, controls: dict) -> None:
+    """Bind one control per key of dict input ``name``: moving the control for ``key`` sets
+    ``name`` to ``{**current, key: value}`` (a slider's echo of its own snapping is ignored).
+    Show the input again with :func:`show_keys` from ``_sync_extra``."""
+    def moved(key, control, value):
+        if component._silenced:
+            return
+        current = getattr(component, name)
+        if key in current and _ui.shows(control, current[key]):
+            return                        # the slider echoing its own snapping, not an input
+        setattr(component, name, {**current, key: float(value)})
+
+    for key, control in controls.items():
+        control.observe(lambda change, k=key, c=control: moved(k, c, change["new"]), "value")
+
+
+def show_keys(values: dict, controls: dict, default: float = 0.0) -> None:
+    """Show each ``values[key]`` on its control, widening a slider's range to hold it (so the
+    control shows what a cell assigned). Call inside the component's ``_silently()``."""
+    for key, control in controls.items():
+        v = float(values.get(key, default))
+        if v < control.min:
+            control.min = v
+        elif v > control.max:
+            control.max = v
+        _ui.display_value(control, v)
+
+
+class ShockPanel(HeldArguments, _ui.Component):
     """Price shocks per asset, as fractions (-0.2 is a 20 % fall).
 
     Parameters
     ----------
     market : Market, default ``Market.example()``
     shock : dict {asset: move}, optional
+        The starting moves (a bad value leaves every move at 0 and says why).
 
-    Traits
-    ------
-    shock : Dict (input) — ``{asset: fractional move}``; every asset present. Assigning a
+    Attributes
+    ----------
+    market : Market
+        The prices the moves apply to; a new one must list the same assets.
+    shock : dict
+        ``{asset: fractional move}``, every asset present, each in (-1, 10]. Assigning a
         partial dict changes only the assets it names.
-    shocked_prices : List (output, read-only) — prices after the shock.
+    shocked_prices : list of float (read-only)
+        Prices after the shock, in market order.
+    problem, summary : str (read-only)
+        Message for bad input; the live text summary.
 
     Examples
     --------
     >>> panel = ShockPanel()
-    >>> panel.shock = {**panel.shock, "BTC": -0.1}
-    >>> round(panel.shocked_prices[0])
-    90000
+    >>> panel.shock = {"BTC": -0.1}
+    >>> round(panel.shocked_prices[0]), panel.shock["ETH"]
+    (90000, 0.0)
     """
 
-    shock = T.Dict(help="{asset: fractional price move}")
-    shocked_prices = T.List(T.Float(), read_only=True)
+    market = EngineInstance(Market, help="The prices the moves apply to (engine Market).")
+    shock = AssetDict(help="{asset: fractional price move}, each in (-1, 10]; a partial dict "
+                           "changes only the assets it names.")
+    shocked_prices = T.List(T.Float(), read_only=True,
+                            help="Prices after the shock, in market order.")
     _state_traits = ("shock",)
+    _held_arguments = ("market",)
 
-    def __init__(self, market: Market | None = None, shock: dict | None = None, **kwargs):
-        self.market = market if market is not None else Market.example()
-        self._good = {a: 0.0 for a in self.market.assets}
+    def __init__(self, market: Market | None = None, **kwargs):
+        given = {k: kwargs.pop(k) for k in self._state_traits if k in kwargs}
+        market = market if market is not None else Market.example()
+        if not isinstance(market, Market):
+            raise TypeError(f"market must be an engine Market, got {_ui.short_repr(market)}")
+        self._assets = tuple(market.assets)
         self._sliders = {
-            a: _ui.slider(f"{a} price move", 0.0, -0.9, 0.9, 0.01,
+            a: _ui.slider(f"{a} price move", 0.0, *_SLIDER_RANGE, 0.01,
                           tooltip=f"Move the {a} price by this percentage")
-            for a in self.market.assets}
-        for a, s in self._sliders.items():
-            s.observe(self._on_slider, names="value")
-        self._crisis = W.Button(description="Crisis preset", icon="bolt",
-                                tooltip="Apply a crisis: every volatile asset falls ~7 sigma")
-        self._reset = W.Button(description="Reset", icon="undo", tooltip="All moves back to 0")
-        self._crisis.on_click(lambda _: self.apply_crisis())
-        self._reset.on_click(lambda _: self.reset())
-        super().__init__(children=[*self._sliders.values(),
-                                   W.HBox([self._crisis, self._reset]),
+            for a in market.assets}
+        crisis = W.Button(description="Crisis preset", icon="bolt",
+                          tooltip="Apply a crisis: every volatile asset falls ~7 sigma")
+        reset = W.Button(description="Reset", icon="undo", tooltip="All moves back to 0")
+        crisis.on_click(lambda _: self.apply_crisis())
+        reset.on_click(lambda _: self.reset())
+        super().__init__(children=[*self._sliders.values(), W.HBox([crisis, reset]),
                                    self._problem_box, self._summary_box], **kwargs)
-        self._syncing = False
-        self.observe(self._on_shock, names="shock")
-        self.shock = dict(shock or {})
-        self._on_shock({"new": self.shock})
+        with self._silently():
+            self.market = market
+            self.shock = {}                                 # every asset at 0
+        self._built = True
+        self._compute()
+        self._show()
+        bind_keys(self, "shock", self._sliders)
+        self._expose(controls={**{f"shock[{a}]": s for a, s in self._sliders.items()},
+                               "crisis": crisis, "reset": reset})
+        self.observe(self._on_input, names=["shock", "market"])
+        self._apply_inputs(given)
 
     def apply_crisis(self) -> None:
+        """Every asset moves by :func:`~widgets.engine.crisis_shock` (about 7 sigma down)."""
         self.shock = crisis_shock(self.market)
 
     def reset(self) -> None:
+        """Every move back to 0."""
         self.shock = {a: 0.0 for a in self.market.assets}
 
     @property
     def shock_vector(self) -> np.ndarray:
-        return shock_vector(self.market, self._good)
+        """The moves as an array in market order."""
+        return shock_vector(self.market, self.shock)
 
     @T.validate("shock")
     def _check_shock(self, proposal) -> dict:
-        """Complete a partial dict from the current moves; refuse bad values with a message.
+        return complete_moves(self.market, self.shock, proposal["value"])
 
-        Refusing here (by returning the last good value) rather than raising means observers
-        only ever see valid, complete shocks, and a bad value typed in code shows a sentence in
-        the panel instead of a traceback.
-        """
-        try:
-            vec = shock_vector(self.market, {**self._good, **dict(proposal["value"])})
-        except (MarginInputError, TypeError, ValueError) as exc:
-            self._show_problem(_ui.readable(exc))
-            return dict(self._good)
-        self._clear_problem()
-        return {a: float(v) for a, v in zip(self.market.assets, vec)}
+    def _compute(self) -> None:
+        if tuple(self.market.assets) != self._assets:
+            raise MarginInputError(f"market must have the assets this panel was built with "
+                                   f"({', '.join(self._assets)}); build a new ShockPanel for "
+                                   f"another asset list")
+        self._prices = self.market.shocked(self.shock).prices
 
-    def _on_slider(self, change) -> None:
-        if not self._syncing:
-            self.shock = {a: float(s.value) for a, s in self._sliders.items()}
-
-    def _on_shock(self, change) -> None:
-        self._good = dict(change["new"])
-        vec = np.array([self._good[a] for a in self.market.assets])
-        self.set_trait("shocked_prices", (self.market.prices * (1 + vec)).tolist())
-        self._syncing = True
-        try:
-            for a, s in self._sliders.items():
-                s.value = float(np.clip(self._good[a], s.min, s.max))
-        finally:
-            self._syncing = False
-        moved = [f"{a} {_ui.pct(v, 0)}" for a, v in self._good.items() if abs(v) > 1e-9]
+    def _show(self) -> None:
+        self.set_trait("shocked_prices", [float(p) for p in self._prices])
+        with self._silently():
+            self._sync_extra()
+        moved = [f"{a} {_ui.pct(v, 0)}" for a, v in self.shock.items() if abs(v) > 1e-9]
         self._set_summary("Price moves: " + (", ".join(moved) if moved else "none") + ".")
+
+    def _sync_extra(self) -> None:
+        show_keys(self.shock, self._sliders)
