@@ -53,7 +53,7 @@ def factories() -> dict:
         "HealthGauge": lambda **k: w.HealthGauge(**k),
         "MarginBreakdown": lambda **k: w.MarginBreakdown(**k),
         "PoolingLab": lambda **k: w.PoolingLab(**k),
-        "CorrelationLab": lambda **k: w.CorrelationLab(**{"n_scenarios": 1_000, **k}),
+        "CorrelationLab": lambda **k: w.CorrelationLab(**k),  # refused input -> class default
         "CascadeLab": lambda **k: w.CascadeLab(n_accounts=300, **k),
         "InsuranceFundLab": lambda **k: w.InsuranceFundLab(n_accounts=300, **k),
         "SpiralChart": lambda **k: w.SpiralChart(**k),
