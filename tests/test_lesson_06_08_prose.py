@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from widgets.engine import Book, Market, cascade, fund_coverage
-from widgets.shock_panel import crisis_shock
+from widgets.engine import Book, Market, cascade, crisis_shock, fund_coverage
 
 LESSONS = Path(__file__).resolve().parents[1] / "lessons"
 

@@ -16,7 +16,7 @@ import pytest
 
 import widgets
 from widgets import ScenarioBar
-from widgets.shock_panel import crisis_shock
+from widgets.engine import crisis_shock
 
 FOLDER = Path(__file__).resolve().parents[1] / "lessons" / "scenarios"
 PRESETS = sorted(FOLDER.glob("*.json"))
