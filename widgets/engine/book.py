@@ -37,7 +37,7 @@ def pool_stack(holdings, cross_perps, cash) -> np.ndarray:
 
     Splitting positions into positive and negative parts once, at construction, turns every pool
     sum of a margin report (weighted collateral and liabilities, perp mark value, requirements)
-    into one matrix product with a price-dependent weight matrix (see ``margin._weights``).
+    into one matrix product with a price-dependent weight matrix (see :func:`._pool.pool_sums`).
     Accounts run along the rows' long axis: ``W.T @ stack`` with a (6, 4n + 2) left factor runs
     several times faster in OpenBLAS than ``stack.T @ W`` with a tall, narrow left factor.
     """

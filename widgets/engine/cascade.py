@@ -53,7 +53,8 @@ import numpy as np
 from ._validate import MarginInputError, check_size
 from .book import Book, as_book
 from .adl import assign_adl
-from .liquidation import _liquidate_state, _settle, _State, check_fund
+from .liquidation import check_fund
+from ._settlement import LiquidationState, liquidate_state, settle_fund
 from .rulebook import resolve_rules
 from .market import Market, shock_vector
 
@@ -362,7 +363,7 @@ def cascade(book: Book, market: Market, shock, impact: str = "linear", max_round
         raise MarginInputError(f"impact_scale must be 'common' or 'legacy', got {impact_scale!r}")
     shocked = market.prices * (1.0 + shock_vector(market, shock))
 
-    state = _State(book)
+    state = LiquidationState(book)
     P = shocked
     cumulative = np.zeros(market.n_assets)
     first_round = np.zeros(book.n_accounts, dtype=np.int64)
@@ -373,7 +374,7 @@ def cascade(book: Book, market: Market, shock, impact: str = "linear", max_round
     loss_other = 0.0
     converged = False
     for r in range(1, max_rounds + 1):
-        flows = _liquidate_state(state, market, P, rules, detail=False)
+        flows = liquidate_state(state, market, P, rules, detail=False)
         hit = flows.liquidated
         if not hit.any():
             converged = True
@@ -381,7 +382,7 @@ def cascade(book: Book, market: Market, shock, impact: str = "linear", max_round
         new = hit & (first_round == 0)
         first_round[new] = r
         fee, bad = float(flows.protocol_fee.sum()), float(flows.bad_debt.sum())
-        fund, _, social = _settle(fund, fee, bad)
+        fund, _, social = settle_fund(fund, fee, bad)
         if social > 0:
             loss_by_side += flows.bad_by_side * (social / bad)
             loss_other += flows.bad_other * (social / bad)

@@ -12,7 +12,8 @@ In :func:`~.cascade.cascade` the fund never changes which accounts fail, what th
 much bad debt there is: it is only read by the settlement step (penalties of the round flow in,
 then the round's bad debt is paid out). So one cascade's ``penalty_by_round`` and
 ``bad_debt_by_round`` determine who pays for *any* starting fund. :func:`fund_coverage` replays
-that settlement (the same ``_settle`` step the cascade uses) for many fund sizes at once.
+that settlement (the same :func:`._settlement.settle_fund` step the cascade uses) for many fund
+sizes at once.
 
 References
 ----------
@@ -31,7 +32,7 @@ import numpy as np
 
 from ._validate import MarginInputError, as_float_array, check_range
 from .cascade import CascadeResult
-from .liquidation import _settle
+from ._settlement import settle_fund
 
 
 class FundCoverage(NamedTuple):
@@ -130,7 +131,7 @@ def fund_coverage(result: CascadeResult, insurance_fund) -> FundCoverage:
     after = np.zeros(funds.size)
     for i, fund in enumerate(funds.tolist()):
         for p, d in zip(pen, bad):
-            fund, _, s = _settle(fund, p, d)
+            fund, _, s = settle_fund(fund, p, d)
             social[i] += s
         after[i] = fund
     total = float(sum(bad))

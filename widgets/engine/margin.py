@@ -40,10 +40,7 @@ References
 """
 from __future__ import annotations
 
-import ctypes
-import sys
 import weakref
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -52,156 +49,7 @@ import numpy as np
 from ._validate import MAX_CELLS, MarginInputError
 from .book import Book, as_book
 from .market import Market, resolve_prices
-
-# Columns of the per-pool sums produced by one matrix product (see ``_pool_sums``). The init-
-# weighted collateral and liabilities (_IWC, _IWL) are only computed when the market's init
-# weights differ from its maintenance weights; otherwise they equal _WC and _WL.
-_WC, _WL, _MARK, _MM, _IM, _VALUE, _IWC, _IWL = range(8)
-
-
-def _has_init_weights(market: Market) -> bool:
-    return not (np.array_equal(market.init_asset_weight, market.asset_weight)
-                and np.array_equal(market.init_liability_weight, market.liability_weight))
-
-
-def _weights(market: Market, P: np.ndarray) -> np.ndarray:
-    """Weight matrix ``W`` (R, S, 4n+2) so ``W.reshape(R * S, -1) @ book._stack`` gives every
-    pool sum at once (built sums-major, so the product needs no transposed copy of ``W``).
-
-    R is 6, or 8 when the market has separate init weights. Perp requirements use the first
-    bracket's rates; :func:`_pool_sums` corrects the cells in higher brackets.
-    """
-    n = market.n_assets
-    S = P.shape[0]
-    W = np.zeros((8 if _has_init_weights(market) else 6, S, 4 * n + 2))
-    h_pos, h_neg, q_pos, q_neg = (slice(k * n, (k + 1) * n) for k in range(4))
-    W[_WC, :, h_pos] = P * market.asset_weight
-    W[_VALUE, :, h_pos] = P
-    W[_WL, :, h_neg] = P * market.liability_weight
-    W[_VALUE, :, h_neg] = -P
-    for sl, sign in ((q_pos, 1.0), (q_neg, -1.0)):
-        W[_MARK, :, sl] = sign * P
-        W[_MM, :, sl] = P * market.maintenance_margin
-        W[_IM, :, sl] = P * market.initial_margin
-    W[[_WC, _VALUE], :, 4 * n] = 1.0
-    W[_WL, :, 4 * n + 1] = 1.0
-    W[_VALUE, :, 4 * n + 1] = -1.0
-    if W.shape[0] == 8:
-        W[_IWC, :, h_pos] = P * market.init_asset_weight
-        W[_IWL, :, h_neg] = P * market.init_liability_weight
-        W[_IWC, :, 4 * n] = 1.0
-        W[_IWL, :, 4 * n + 1] = 1.0
-    return W
-
-
-def _bracket_correction(sums: np.ndarray, stack: np.ndarray, market: Market, P: np.ndarray,
-                        by_size=None):
-    """Add to the requirement rows of ``sums`` what higher brackets charge beyond the first rate.
-
-    Only cells whose notional can reach a second bracket at some scenario price are evaluated
-    (a threshold on ``|q|`` per asset), so a book of small positions pays one comparison per
-    cell; the candidates of every asset go through one bracket lookup. With ``by_size`` (a
-    book's cross perps per asset sorted by size, :func:`_cross_perps_by_size`) the candidates
-    are a prefix found by bisection instead. In place; ``sums`` is (R, S, A).
-    """
-    n = market.n_assets
-    Pmax = P.max(0)
-    picks = []
-    for j in np.flatnonzero(market._tiered):
-        threshold = market._br_floor[j, 1] / Pmax[j]
-        if by_size is not None:
-            order, size, neg = by_size[j]                          # size descending
-            k = int(np.searchsorted(neg, -threshold, side="right"))
-            idx, sizes = order[:k], size[:k]
-        else:
-            absq = stack[2 * n + j] + stack[3 * n + j]              # |cross perp| (A,)
-            idx = np.flatnonzero(absq >= threshold)
-            sizes = absq[idx]
-        if idx.size:
-            picks.append((j, idx, sizes))
-    if not picks:
-        return
-    col = np.concatenate([np.full(idx.size, j) for j, idx, _ in picks])
-    N = np.concatenate([a for _, _, a in picks]) * P[:, col]       # (S, c)
-    extra = {_MM: market.requirement_cells(N, col, "maintenance") - N * market._br_mm[col, 0],
-             _IM: market.requirement_cells(N, col, "initial") - N * market._br_im[col, 0]}
-    start = 0
-    for _, idx, _ in picks:                # an account's cells in different assets: one by one
-        sl = slice(start, start + idx.size)
-        start = sl.stop
-        for row, add in extra.items():
-            sums[row][:, idx] += add[:, sl]
-
-
-# Products with at most this many account-scenario columns run on one OpenBLAS thread: waking
-# a second thread costs more than it saves on small books, and on a loaded 2-core machine a
-# 10**4-account product was measured at 12 ms on two threads vs 0.18 ms on one.
-_ONE_THREAD_MAX_COLUMNS = 50_000
-_blas_threads_api = None     # (get, set) from the loaded OpenBLAS, False when not available
-
-
-def _blas_api():
-    """OpenBLAS's get/set_num_threads via ctypes (Linux only; ``False`` when not found)."""
-    global _blas_threads_api
-    if _blas_threads_api is None:
-        _blas_threads_api = False
-        try:
-            if sys.platform.startswith("linux"):
-                with open("/proc/self/maps") as fh:
-                    libs = sorted({ln.split()[-1] for ln in fh
-                                   if "openblas" in ln.lower() and ln.split()[-1].startswith("/")})
-                for path in libs:
-                    lib = ctypes.CDLL(path)
-                    for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""),
-                                           ("openblas", "64_"), ("openblas", "")):
-                        get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-                        put = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-                        if get is not None and put is not None:
-                            get.restype = ctypes.c_int
-                            put.argtypes = [ctypes.c_int]
-                            _blas_threads_api = (get, put)
-                            return _blas_threads_api
-        except (OSError, ValueError, IndexError):
-            _blas_threads_api = False
-    return _blas_threads_api
-
-
-@contextmanager
-def _blas_threads_for(columns: int):
-    """Run a product on one BLAS thread when it has at most ``_ONE_THREAD_MAX_COLUMNS`` columns.
-
-    Only the thread count changes (the kernel and so the rounding stay the same).
-    """
-    api = _blas_api() if columns <= _ONE_THREAD_MAX_COLUMNS else False
-    before = api[0]() if api else 1
-    if api and before > 1:
-        api[1](1)
-    try:
-        yield
-    finally:
-        if api and before > 1:
-            api[1](before)
-
-
-def _pool_sums(stack: np.ndarray, market: Market, P: np.ndarray, by_size=None) -> np.ndarray:
-    """Pool sums, shape (R, S, n_accounts); rows indexed by the ``_WC.._IWL`` constants.
-
-    ``stack`` is a book's price-independent matrix ``[h+; h-; q+; q-; cash+; cash-]``, shape
-    (4n + 2, n_accounts). R is 6 (no separate init weights: read ``_WC``/``_WL`` for init) or 8.
-    Perp requirements follow each position's bracket.
-    """
-    Wf = _weights(market, P)
-    R = Wf.shape[0]
-    W = Wf.reshape(R * P.shape[0], -1)                      # (R*S, K), sums-major
-    if P.shape[0] == 1:
-        # One scenario: hand BLAS the (R, K) factor column-major, as this product always has
-        # (the layout picks the BLAS kernel, and so the rounding of the sums).
-        W = np.asfortranarray(W)
-    with _blas_threads_for(P.shape[0] * stack.shape[1]):
-        out = (W @ stack).reshape(R, P.shape[0], stack.shape[1])  # (R*S, A): one BLAS call
-    if market.has_brackets:
-        _bracket_correction(out, stack, market, P, by_size)
-    return out
+from ._pool import IWC, IWL, cross_perps_by_size, pool_sums
 
 
 def _ratios(available, requirement):
@@ -352,21 +200,6 @@ def _bucket_arrays(book: Book, market: Market, P: np.ndarray):
     return np.where(mask, equity, nan), np.where(mask, req, nan), np.where(mask, health, nan)
 
 
-def bucket_cells(perps, isolated_margin, entry_prices, cells, market: Market, P: np.ndarray):
-    """Equity and maintenance requirement of the isolated buckets at flat ``cells``.
-
-    ``cells`` index the (n_accounts, n_assets) arrays in row-major order; ``P`` is (n_assets,) or
-    (S, n_assets), giving results of shape (n_cells,) or (S, n_cells). Same arithmetic as
-    :func:`_bucket_arrays`, on the open buckets only (the margin report's and the cascade's hot
-    path). Returns ``(equity, requirement, col)``.
-    """
-    col = cells % perps.shape[1]
-    q = perps.ravel()[cells]
-    Pc = P[..., col]
-    equity = isolated_margin.ravel()[cells] + q * (Pc - entry_prices.ravel()[cells])
-    return equity, market.requirement_cells(np.abs(q) * Pc, col, "maintenance"), col
-
-
 # Price-independent layout of each book's open isolated buckets, computed once per Book (books
 # are immutable: frozen fields, read-only arrays) and dropped with the book.
 _BUCKET_LAYOUT = weakref.WeakKeyDictionary()
@@ -391,34 +224,12 @@ def _bucket_layout(book: Book):
     return got
 
 
-_CROSS_BY_SIZE = weakref.WeakKeyDictionary()
-
-
-def _cross_perps_by_size(book: Book) -> list:
-    """Per asset, the book's open cross perps as ``(account index, |q|, -|q|)`` sorted by
-    ``|q|`` descending: built once per Book (on the first bracketed report), so a report finds the
-    positions above a bracket floor by bisection."""
-    got = _CROSS_BY_SIZE.get(book)
-    if got is None:
-        n = book.n_assets
-        stack = book._stack
-        got = []
-        for j in range(n):
-            absq = stack[2 * n + j] + stack[3 * n + j]
-            nz = np.flatnonzero(absq)
-            order = nz[np.argsort(-absq[nz], kind="stable")]
-            size = absq[order]
-            got.append((order, size, -size))
-        _CROSS_BY_SIZE[book] = got
-    return got
-
-
 def _open_buckets(book: Book, market: Market, P: np.ndarray):
     """Equity and requirement of every open isolated bucket, one column per bucket.
 
     Returns ``(equity, requirement, row, col)``: arrays of shape (S, n_open) and the bucket's
     row among ``book._iso_rows`` and asset column (row-major order). Same arithmetic as
-    :func:`bucket_cells`, on the cached layout.
+    :func:`._pool.bucket_cells`, on the cached layout.
     """
     row, col, q, margin, entry, _ = _bucket_layout(book)
     Pc = P[..., col]
@@ -494,10 +305,10 @@ def margin_report(account_or_book, market: Market, prices=None) -> MarginReport:
             f"n_scenarios x n_accounts must be at most {MAX_CELLS:,}, got "
             f"{P2.shape[0]} x {book.n_accounts}")
 
-    sums = _pool_sums(book._stack, market, P2,
-                      _cross_perps_by_size(book) if market.has_brackets else None)  # (R, S, A)
+    sums = pool_sums(book._stack, market, P2,
+                      cross_perps_by_size(book) if market.has_brackets else None)  # (R, S, A)
     wc, wl, mark, mm, im, value = sums[:6]
-    iwc, iwl = (sums[_IWC], sums[_IWL]) if sums.shape[0] == 8 else (wc, wl)
+    iwc, iwl = (sums[IWC], sums[IWL]) if sums.shape[0] == 8 else (wc, wl)
     pnl = mark - book._entry_notional
     available = wc + pnl
     requirement = wl + mm
