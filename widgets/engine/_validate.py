@@ -20,8 +20,24 @@ class MarginInputError(ValueError):
     """Bad input to the margin engine; the message names the field and the offending value."""
 
 
-def _fmt(value) -> str:
-    """Format a value for an error message (plain floats, so numpy 2 prints ``nan`` not ``np.float64(nan)``)."""
+def format_value(value) -> str:
+    """Format a value for an error message.
+
+    Parameters
+    ----------
+    value : object
+
+    Returns
+    -------
+    str
+        Floats as plain Python floats (so numpy 2 prints ``nan``, not ``np.float64(nan)``),
+        integers as integers, anything else as its ``repr``.
+
+    Examples
+    --------
+    >>> format_value(np.float64("nan")), format_value(np.int64(3)), format_value("x")
+    ('nan', '3', "'x'")
+    """
     if isinstance(value, (np.floating, float)):
         return repr(float(value))
     if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
@@ -57,7 +73,7 @@ def as_float_array(field: str, value, shape=None, names=None) -> np.ndarray:
         idx = np.argwhere(bad)[0]
         idx = idx[0] if idx.size == 1 else tuple(idx)
         lab = _label(field, idx if arr.ndim else None, names if arr.ndim == 1 else None)
-        raise MarginInputError(f"{lab} must be finite, got {_fmt(arr[bad][0])}")
+        raise MarginInputError(f"{lab} must be finite, got {format_value(arr[bad][0])}")
     return arr
 
 
@@ -74,10 +90,10 @@ def check_range(field: str, arr: np.ndarray, low=None, high=None, *, low_open=Fa
         where = _label(field, idx[0] if arr.ndim == 1 else (tuple(idx) if arr.ndim else None),
                        names if arr.ndim == 1 else None)
         lo = "(" if low_open else "["
-        lo_txt = "-inf" if low is None else _fmt(low)
-        hi_txt = "inf)" if high is None else f"{_fmt(high)}]"
+        lo_txt = "-inf" if low is None else format_value(low)
+        hi_txt = "inf)" if high is None else f"{format_value(high)}]"
         raise MarginInputError(
-            f"{where} must be in {lo}{lo_txt}, {hi_txt}, got {_fmt(arr[bad][0])}"
+            f"{where} must be in {lo}{lo_txt}, {hi_txt}, got {format_value(arr[bad][0])}"
         )
 
 
@@ -105,14 +121,14 @@ def check_correlation(field: str, corr: np.ndarray, names=None, tol: float = 1e-
     if off.size:
         i = off[0]
         who = names[i] if names is not None else i
-        raise MarginInputError(f"{field}[{who}, {who}] must be 1, got {_fmt(diag[i])}")
+        raise MarginInputError(f"{field}[{who}, {who}] must be 1, got {format_value(diag[i])}")
     asym = np.abs(corr - corr.T) > tol
     if asym.any():
         i, j = np.argwhere(asym)[0]
         a, b = (names[i], names[j]) if names is not None else (i, j)
         raise MarginInputError(
-            f"{field} must be symmetric, got {field}[{a}, {b}]={_fmt(corr[i, j])} "
-            f"but {field}[{b}, {a}]={_fmt(corr[j, i])}"
+            f"{field} must be symmetric, got {field}[{a}, {b}]={format_value(corr[i, j])} "
+            f"but {field}[{b}, {a}]={format_value(corr[j, i])}"
         )
     lowest = float(np.linalg.eigvalsh(corr).min()) if n else 0.0
     if lowest < -1e-8:

@@ -22,7 +22,7 @@ from itertools import combinations
 
 import numpy as np
 
-from ._validate import MarginInputError, _fmt, check_correlation
+from ._validate import MarginInputError, check_correlation, format_value
 from .market import Market
 
 _TOL = 1e-8
@@ -110,7 +110,7 @@ def with_correlations(market: Market, pairs: dict, prefer: str | None = None) ->
             raise MarginInputError(f"correlation {name} must be a number, got {value!r}") from None
         if not np.isfinite(rho) or not -1.0 <= rho <= 1.0:
             raise MarginInputError(
-                f"correlation {name} must be a number between -1 and 1, got {_fmt(rho)}")
+                f"correlation {name} must be a number between -1 and 1, got {format_value(rho)}")
         corr[i, j] = corr[j, i] = rho
     try:
         check_correlation("correlation", corr, market.assets)
