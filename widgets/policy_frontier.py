@@ -1,18 +1,18 @@
 """PolicyFrontier: crisis bad debt against capital efficiency, one point per policy (lesson 8)."""
 from __future__ import annotations
 
-import ipywidgets as W
 import numpy as np
 import traitlets as T
 from bqplot import Lines, Scatter
 
 from . import _labels, _ui
-from .engine import MarginInputError, Market
-from .engine.mechanics import PolicyScore, pareto_front, perp_notional, score_policy
-from .engine.book import Book
+from .engine import (CASCADE_DEPTH, Book, MarginInputError, Market, PolicyScore, deeper,
+                     pareto_front, perp_notional, score_policy, shock_vector,
+                     volatile_shock)
 
 _PLOT_W, _PLOT_H = 460.0, 250.0          # assumed minimum plot area in px (label placement)
 MAX_LABEL = 22                           # characters of a policy's name shown on the chart
+CRISIS_MOVE = -0.25                      # the default crisis: -25 % on every volatile asset
 
 
 def _short(name: str) -> str:
@@ -38,17 +38,15 @@ def origin_free(x_ticks, x_dom, y_ticks, y_dom) -> np.ndarray:
 class PolicyFrontier(_ui.Component):
     """Every policy the learner scored, as a point: capital efficiency (x) vs crisis bad debt (y).
 
-    :meth:`add` scores a policy with :func:`~widgets.engine.mechanics.score_policy` (the same
-    traders rebuilt under the policy, then the crisis cascade) and adds its point; adding a name
-    again replaces that point. The *frontier* joins the policies no other policy beats on both
-    axes (:func:`~widgets.engine.mechanics.pareto_front`): more trading kept for the same bad
-    debt, or less bad debt for the same trading. Professional risk teams trade off the same two
-    axes (Gauntlet: insolvencies against capital efficiency).
+    :meth:`add` scores a policy with :func:`~widgets.engine.score_policy` (the same traders
+    rebuilt under the policy, then the crisis cascade) and adds its point; adding a name again
+    replaces that point. The *frontier* joins the policies no other policy beats on both axes
+    (:func:`~widgets.engine.pareto_front`): more trading kept for the same bad debt, or less bad
+    debt for the same trading. Professional risk teams trade off the same two axes (Gauntlet:
+    insolvencies against capital efficiency).
 
     Parameters
     ----------
-    shock : dict, default -25 % on every volatile asset
-        The crisis every policy is scored in (``{asset: move}``, as ``ShockPanel.shock``).
     baseline : Market, default ``Market.example()`` with 30x depth
         Today's rules: capital efficiency is a policy's perp notional over the notional of
         ``Book.random(baseline, n_accounts, seed, preset=preset)``.
@@ -58,13 +56,30 @@ class PolicyFrontier(_ui.Component):
         The book's :meth:`Book.random` calibration (``"calm"``, the venue default, or
         ``"overheated"``: more accounts near their limits, so tighter margins cost more trading
         and save more bad debt).
+    **traits
+        Initial ``shock`` (keyword): the crisis every policy is scored in (``{asset: move}``,
+        as ``ShockPanel.shock``), default -25 % on every volatile asset
+        (:func:`~widgets.engine.volatile_shock`). A refused value leaves the default and names
+        it in ``problem`` (the constructor policy of :class:`~widgets._ui.Component`).
 
-    Traits
-    ------
-    shock : Dict (input) — the crisis; a new one scores every policy again.
-    points : List (output) — one dict per policy: ``name``, ``bad_debt``, ``fund_needed``,
-        ``n_liquidated``, ``capital_efficiency``, ``on_frontier``.
-    frontier : List (output) — names of the policies on the frontier, by capital efficiency.
+    Attributes
+    ----------
+    shock : dict
+        The crisis, ``{asset: fractional price move > -1}`` (input); a new one scores every
+        policy again.
+    points : list of dict
+        One per policy (output): ``name``, ``bad_debt``, ``fund_needed``, ``n_liquidated``,
+        ``capital_efficiency``, ``on_frontier``.
+    frontier : list of str
+        Names of the policies on the frontier, by capital efficiency (output).
+    problem, summary : str
+        See :class:`~widgets._ui.Component`.
+
+    Notes
+    -----
+    :attr:`figures` holds ``"frontier"``; :meth:`chart_data` the marks ``"line"`` (the
+    frontier), ``"on"`` (points on it) and ``"off"`` (beaten points); :attr:`point_labels`
+    where the policies' names were placed.
 
     Examples
     --------
@@ -76,49 +91,45 @@ class PolicyFrontier(_ui.Component):
     (['today', 'initial x2'], 1.0)
     """
 
-    shock = T.Dict(help="{asset: fractional price move}: the crisis every policy is scored in")
-    points = T.List(read_only=True)
-    frontier = T.List(read_only=True)
+    shock = T.Dict(help="{asset: fractional price move}: the crisis every policy is scored in.")
+    points = T.List(read_only=True, help="One dict per scored policy (name, bad debt, ...).")
+    frontier = T.List(read_only=True, help="Names of the policies on the frontier.")
+    _state_traits = ("shock",)
 
-    def __init__(self, shock=None, baseline: Market | None = None, n_accounts: int = 10_000,
+    def __init__(self, *, baseline: Market | None = None, n_accounts: int = 10_000,
                  seed: int = 0, preset: str = "calm", **kwargs):
+        given = {k: kwargs.pop(k) for k in self._state_traits if k in kwargs}
         if baseline is None:
-            baseline = Market.example()
-            baseline = baseline.replace(depth=baseline.depth * 30)
-        self._baseline, self._n, self._seed = baseline, int(n_accounts), int(seed)
-        self._preset = preset
-        shock = dict(shock) if shock is not None else {
-            a: (-0.25 if v >= 0.01 else 0.0) for a, v in zip(baseline.assets,
-                                                             baseline.volatility)}
+            baseline = deeper(Market.example(), CASCADE_DEPTH)
+        self._baseline, self._n, self._seed, self._preset = baseline, n_accounts, seed, preset
+        # the book validates n_accounts, seed and preset (not inputs: a bad one raises)
         self._base_notional = perp_notional(
-            Book.random(baseline, self._n, seed=self._seed, preset=preset), baseline)
+            Book.random(baseline, n_accounts, seed=seed, preset=preset), baseline)
         self._scores: dict[str, PolicyScore] = {}
         self._policies: dict[str, Market | None] = {}
         self._build()
         super().__init__(children=[self._problem_box, self._summary_box, self._fig,
                                    self._legend], **kwargs)
-        self.shock = shock
+        with self._silently():
+            self.shock = volatile_shock(baseline, CRISIS_MOVE)
         self._show()
-        self.observe(self._on_shock, names="shock")
+        self.observe(self._on_input, names="shock")
+        self._apply_inputs(given)
 
-    def _on_shock(self, change) -> None:
-        """A new crisis: score every policy again (a ready PolicyScore cannot be re-scored and
-        is dropped)."""
-        def action():
-            self._scores = {n: score_policy(p, change["new"], self._base_notional, self._n,
-                                            self._seed, self._preset)
-                            for n, p in self._policies.items() if p is not None}
-            self._policies = {n: p for n, p in self._policies.items() if p is not None}
+    def _compute(self) -> None:
+        """A new crisis: check it, then score every policy again (a ready PolicyScore cannot be
+        re-scored and is dropped)."""
+        shock_vector(self._baseline, self.shock)
+        self._scores = {n: score_policy(p, self.shock, self._base_notional, self._n,
+                                        self._seed, self._preset)
+                        for n, p in self._policies.items() if p is not None}
+        self._policies = {n: p for n, p in self._policies.items() if p is not None}
 
-        def revert():
-            self.unobserve(self._on_shock, names="shock")
-            try:
-                self.shock = change["old"]
-            finally:
-                self.observe(self._on_shock, names="shock")
-
-        if self._guard(action, revert):
-            self._show()
+    @property
+    def point_labels(self) -> list:
+        """Where the policies' names were placed: ``(text, x, y, align, box)`` each, ``box`` in
+        pixels of the assumed minimum plot (:func:`widgets._labels.place_labels`)."""
+        return list(self._labels.placed)
 
     def _build(self) -> None:
         self._x, self._y = _ui.fixed_scale(0.0, 1.1), _ui.fixed_scale(0.0, 1.0)
@@ -135,6 +146,8 @@ class PolicyFrontier(_ui.Component):
                                "capital efficiency: perp notional kept (share of today's)",
                                "crisis bad debt ($M)", height="340px", x_format=".0%",
                                y_format=",.0f")
+        self._expose(figures={"frontier": self._fig},
+                     marks={"line": self._line, "on": self._on, "off": self._off})
         self._legend = _ui.legend([(_ui.CROSS, "on the frontier (nothing beats it on both axes)",
                                     "dot"), (_ui.NEUTRAL, "beaten by another policy", "bar"),
                                    (_ui.CROSS, "the frontier", "dashed")])
@@ -142,7 +155,7 @@ class PolicyFrontier(_ui.Component):
     # -- API ------------------------------------------------------------------------------
     @property
     def scores(self) -> dict:
-        """The :class:`~widgets.engine.mechanics.PolicyScore` of every policy, by name."""
+        """The :class:`~widgets.engine.PolicyScore` of every policy, by name."""
         return dict(self._scores)
 
     def add(self, name: str, policy) -> PolicyScore | None:
@@ -155,14 +168,15 @@ class PolicyFrontier(_ui.Component):
 
         def action():
             if not isinstance(name, str) or not name.strip():
-                raise MarginInputError(f"name must be a non-empty string, got {name!r}")
+                raise MarginInputError(f"name must be a non-empty string, got "
+                                       f"{_ui.short_repr(name)}")
             if isinstance(policy, PolicyScore):
                 score = policy
             elif isinstance(policy, Market):
                 if policy.assets != self._baseline.assets:
                     raise MarginInputError(f"policy must have the baseline's assets "
-                                           f"{list(self._baseline.assets)}, got "
-                                           f"{list(policy.assets)}")
+                                           f"{_ui.short_repr(list(self._baseline.assets))}, "
+                                           f"got {_ui.short_repr(list(policy.assets))}")
                 score = score_policy(policy, self.shock, self._base_notional, self._n,
                                      self._seed, self._preset)
             else:
@@ -184,6 +198,7 @@ class PolicyFrontier(_ui.Component):
             self._show()
 
     def clear(self) -> None:
+        """Drop every policy's point."""
         self._scores.clear()
         self._policies.clear()
         self._show()

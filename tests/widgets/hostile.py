@@ -59,6 +59,7 @@ def factories() -> dict:
         "SpiralChart": lambda **k: w.SpiralChart(**k),
         "AdlQueueChart": lambda **k: w.AdlQueueChart(**k),
         "BracketChart": lambda **k: w.BracketChart(**k),
+        "PolicyFrontier": lambda **k: w.PolicyFrontier(n_accounts=300, **k),
         "SelfCheck": lambda **k: w.SelfCheck("How much?", lambda: 1.0, **k),
     }
 
