@@ -137,7 +137,7 @@ def test_correlation_lab_ticks_read_exactly(correlation_lab):
 def test_correlation_lab_share_axis_for_small_probabilities(correlation_lab, lo, hi):
     """The 'share of scenarios' axes when the probabilities are small (7.5 / 5 / 2.5 % ticks
     used to read "8%, 5%, 3%")."""
-    for fig in (correlation_lab._hist_fig, correlation_lab._prob_fig):
+    for fig in (correlation_lab.figures["pnl"], correlation_lab.figures["probability"]):
         scale = fig.axes[1].scale
         scale.min, scale.max = lo, hi
         assert not unreadable_ticks(fig.axes[1]), (lo, hi, list(fig.axes[1].tick_values),
@@ -156,7 +156,7 @@ def frontier():
 
 
 def test_policy_frontier_ticks_read_exactly(frontier):
-    for a in frontier._fig.axes:
+    for a in frontier.figures["frontier"].axes:
         assert len(a.tick_values) >= 3 and not unreadable_ticks(a), (a.tick_format,
                                                                      list(a.tick_values))
 
@@ -164,8 +164,8 @@ def test_policy_frontier_ticks_read_exactly(frontier):
 def test_policy_frontier_origin_has_one_tick_label(frontier):
     """The x tick "0%" sat on the y tick "0" at the bottom-left corner (browser overlap check,
     lesson 08): only one of the two is drawn."""
-    x_axis, y_axis = frontier._fig.axes
-    x_lo, y_lo = frontier._x.min, frontier._y.min
+    x_axis, y_axis = frontier.figures["frontier"].axes
+    x_lo, y_lo = x_axis.scale.min, y_axis.scale.min
     x_at = np.isclose(np.asarray(x_axis.tick_values, float), x_lo).any()
     y_at = np.isclose(np.asarray(y_axis.tick_values, float), y_lo).any()
     assert x_lo == 0.0 and y_lo == 0.0, "the test expects both axes to start at 0"
@@ -182,9 +182,10 @@ def test_origin_free_can_fail():
 def test_every_chart_title_and_axis_label_uses_the_theme_text_colour(correlation_lab, frontier):
     """bqplot paints titles and axis labels orange under JupyterLab's dark theme; every figure
     of a component overrides that with the theme's text colour (inline, so it wins)."""
-    from widgets import AdlQueueChart, PoolingLab
+    from widgets import AdlQueueChart, BracketChart, PoolingLab, SpiralChart
     from bqplot import Figure
-    for widget in (correlation_lab, frontier, AdlQueueChart(), PoolingLab()):
+    for widget in (correlation_lab, frontier, AdlQueueChart(), PoolingLab(), SpiralChart(),
+                   BracketChart()):
         figs, stack = [], [widget]
         while stack:
             w = stack.pop()
