@@ -9,8 +9,9 @@ import traitlets as T
 from bqplot import Bars, Lines
 
 from . import _ui
-from .cascade_lab import MAX_ROUNDS, deeper, volatile_shock
-from .engine import Book, Market, cascade, fund_coverage
+from .cascade_lab import MAX_ROUNDS, SHOCK_RANGE
+from .engine import (CASCADE_DEPTH, Book, Market, cascade, deeper, fund_coverage,
+                     volatile_shock)
 
 FUND_MAX = 60e6                                   # the chart's fixed fund range, quote currency
 FUND_GRID = np.linspace(0.0, FUND_MAX, 25)        # fund sizes shown as bars
@@ -57,23 +58,35 @@ class InsuranceFundLab(_ui.Component):
     book : Book, default ``Book.random(market, n_accounts, seed, preset=preset)``
     n_accounts : int, default 10,000
     seed : int, default 0
-    preset : str, default "overheated" — the default book's :meth:`Book.random` preset.
-    **traits : initial values of the input traits.
+    preset : str, default "overheated"
+        The default book's :meth:`Book.random` preset.
+    **inputs
+        Initial values of ``fund``, ``shock``, ``depth``. Bad values never raise: the lab is
+        built with the default and ``problem`` names the refused input (see
+        :class:`~widgets._ui.Component`); a ``book`` that does not fit ``market`` raises
+        ``MarginInputError``, as the engine does.
 
-    Traits
-    ------
-    fund : Float (input) — insurance fund before the cascade, quote currency, >= 0.
-    shock : Float (input) — common price move of the volatile assets (-0.1 is a 10 % fall).
-    depth : Float (input) — multiple of the market's depth (price impact of forced sales).
-    book, market : Instance (input) — the accounts and the venue (to change the assets, build a
-    new lab: a book that does not fit the market is refused).
-    bad_debt, covered, socialized : Float (output, quote currency) — ``covered + socialized ==
-    bad_debt``.
-    coverage : Float (output) — ``covered / bad_debt``; 1 when there is no bad debt.
-    n_deleveraged : Int (output) — accounts that give up something (socialized_by_account > 0).
-    adl_accounts, adl_amounts, adl_ranks : List (output) — the ADL table's rows (at most
-    ``QUEUE_ROWS``): account index, amount given up (quote currency), place in the queue
-    (0: pro-rata share only), largest amount first.
+    Attributes
+    ----------
+    fund : float in [0, 60,000,000]
+        Input: insurance fund before the cascade, quote currency.
+    shock : float in [-0.5, 0]
+        Input: common price move of the volatile assets (-0.1 is a 10 % fall;
+        :func:`~widgets.engine.volatile_shock`).
+    depth : float in [0.1, 1000]
+        Input: multiple of the market's depth (price impact of forced sales).
+    book, market : Book, Market
+        Input: the accounts and the venue (to change the assets, build a new lab: a book that
+        does not fit the market is refused with a message).
+    bad_debt, covered, socialized : float
+        Output, quote currency: ``covered + socialized == bad_debt``.
+    coverage : float
+        Output: ``FundCoverage.coverage``, ``covered / bad_debt``; 1 when there is no bad debt.
+    n_deleveraged : int
+        Output: accounts that give up something (``CascadeResult.deleveraged``).
+    adl_accounts, adl_amounts, adl_ranks : list
+        Output: the ADL table's rows (at most ``QUEUE_ROWS``): account index, amount given up
+        (quote currency), place in the queue (0: pro-rata share only), largest amount first.
 
     Examples
     --------
@@ -87,19 +100,27 @@ class InsuranceFundLab(_ui.Component):
     True
     """
 
-    fund = T.Float(5e6)
-    shock = T.Float(-0.10)
-    depth = T.Float(30.0)
-    book = T.Instance(Book)
-    market = T.Instance(Market)
-    bad_debt = T.Float(0.0, read_only=True)
-    covered = T.Float(0.0, read_only=True)
-    socialized = T.Float(0.0, read_only=True)
-    coverage = T.Float(1.0, read_only=True)
-    n_deleveraged = T.Int(0, read_only=True)
-    adl_accounts = T.List(read_only=True)
-    adl_amounts = T.List(read_only=True)
-    adl_ranks = T.List(read_only=True)
+    fund = _ui.Finite(5e6, min=0.0, max=FUND_MAX,
+                      help="Insurance fund before the cascade, quote currency.")
+    shock = _ui.Finite(-0.10, min=SHOCK_RANGE[0], max=SHOCK_RANGE[1],
+                       help="Common price move of the volatile assets (-0.1: a 10 % fall).")
+    depth = _ui.Finite(CASCADE_DEPTH, min=_ui.DEPTHS[0], max=_ui.DEPTHS[-1],
+                       help="Multiple of the market's order-book depth.")
+    book = T.Instance(Book, help="The accounts (a book that does not fit the market is "
+                                 "refused).")
+    market = T.Instance(Market, help="The venue: prices, weights, penalties, depth.")
+    bad_debt = T.Float(0.0, read_only=True, help="Bad debt of the cascade, quote currency.")
+    covered = T.Float(0.0, read_only=True,
+                      help="Bad debt paid by the fund plus penalties, quote currency.")
+    socialized = T.Float(0.0, read_only=True,
+                         help="Bad debt left to profitable traders (ADL), quote currency.")
+    coverage = T.Float(1.0, read_only=True,
+                       help="covered / bad_debt; 1 when there is no bad debt.")
+    n_deleveraged = T.Int(0, read_only=True, help="Accounts that give up part of their profit.")
+    adl_accounts = T.List(read_only=True, help="The ADL table's accounts, largest amount first.")
+    adl_amounts = T.List(read_only=True, help="What each of them gives up, quote currency.")
+    adl_ranks = T.List(read_only=True,
+                       help="Each one's best place in an ADL queue (0: pro-rata share only).")
     _state_traits = ("fund", "shock", "depth")
 
     def __init__(self, market: Market | None = None, book: Book | None = None,
@@ -108,16 +129,11 @@ class InsuranceFundLab(_ui.Component):
         book = (book if book is not None
                 else Book.random(market, n_accounts, seed=seed, preset=preset))
         given = {k: kwargs.pop(k) for k in self._state_traits if k in kwargs}
-        self._quiet = False
-        risky = ", ".join(a for a, v in volatile_shock(market, 1.0).items() if v)
-        self._controls = {
-            "fund": (_ui.slider("Insurance fund ($M)", 5.0, 0.0, FUND_MAX / 1e6, 0.5,
-                                fmt=".1f"), 1e6),
-            "shock": (_ui.slider(f"Shock to {risky}", -0.10, -0.5, 0.0, 0.01), 1.0),
-            "depth": (_ui.depth_slider(30.0), 1.0)}
-        for name, (ctl, scale) in self._controls.items():
-            ctl.observe(lambda c, n=name, s=scale, w=ctl: self._from_control(n, c["new"] * s, w,
-                                                                              s), "value")
+        self._bind("fund", _ui.slider("Insurance fund ($M)", self.fund / 1e6, 0.0,
+                                      FUND_MAX / 1e6, 0.5, fmt=".1f"), 1e6)
+        self._bind("shock", _ui.slider(f"Shock to {', '.join(market.volatile_assets)}",
+                                       self.shock, *SHOCK_RANGE, 0.01))
+        self._bind("depth", _ui.depth_slider(self.depth))
         # 100 % bars stop a little under the top, clear of the title
         x_sc, y_sc = _ui.fixed_scale(-1.5, FUND_MAX / 1e6 + 1.5), _ui.fixed_scale(0.0, 1.06)
         self._bars = Bars(x=FUND_GRID / 1e6, y=np.zeros((2, FUND_GRID.size)),
@@ -127,25 +143,26 @@ class InsuranceFundLab(_ui.Component):
         self._marker = Lines(x=[5.0, 5.0], y=[0.0, 1.0], colors=[_ui.CROSS], stroke_width=3,
                              line_style="dashed", scales={"x": x_sc, "y": y_sc},
                              labels=["your fund"])
-        self._figure = _ui.figure("Who pays the bad debt, by fund size", x_sc, y_sc,
-                                  [self._bars, self._marker],
-                                  "insurance fund before the cascade ($M)", "share of bad debt",
-                                  y_format=".0%")
+        figure = _ui.figure("Who pays the bad debt, by fund size", x_sc, y_sc,
+                            [self._bars, self._marker],
+                            "insurance fund before the cascade ($M)", "share of bad debt",
+                            y_format=".0%")
         # The stacked bars always reach 100 %: the legend goes under the figure, not over it.
-        chart = _ui.with_legend(self._figure, [
+        chart = _ui.with_legend(figure, [
             (_ui.SAFE, "covered by fund + penalties", "bar"),
             (_ui.DANGER, "socialized (auto-deleveraging)", "bar"),
             (_ui.CROSS, "your fund", "dashed")])
         self._queue = W.HTML(layout=W.Layout(width=_ui.FULL_WIDTH))
-        super().__init__(children=[*(c for c, _ in self._controls.values()), self._problem_box,
+        super().__init__(children=[*self.controls.values(), self._problem_box,
                                    self._summary_box, chart, self._queue], **kwargs)
+        self._expose(figures={"coverage": figure},
+                     marks={"bars": self._bars, "marker": self._marker})
         self.set_trait("market", market)
         self.set_trait("book", book)
-        self._run_cascade()
-        self._show(bars=True)
+        self._compute()                  # a book that does not fit the market raises here
+        self._show()
         self.observe(self._on_input, names=["fund", "shock", "depth", "book", "market"])
-        for name, value in given.items():
-            setattr(self, name, value)
+        self._apply_inputs(given)
 
     @property
     def result(self):
@@ -153,110 +170,83 @@ class InsuranceFundLab(_ui.Component):
         with the fund on the slider)."""
         return self._result
 
-    def _from_control(self, name, value, control=None, scale=1.0) -> None:
-        if control is not None and _ui.shows(control, getattr(self, name) / scale):
-            return                       # the slider echoing its own snapping, not a new input
-        if not self._quiet:
-            setattr(self, name, value)
+    @property
+    def fund_coverage(self):
+        """The :class:`~widgets.engine.FundCoverage` of the fund on the slider."""
+        return self._cov
 
-    def _on_input(self, change) -> None:
-        if self._quiet:
-            return
-        name = change["name"]
+    @property
+    def queue_text(self) -> str:
+        """The ADL table as the learner reads it (its HTML)."""
+        return self._queue.value
 
-        def action():
-            self._run_cascade(change["new"] if name == "fund" else None)
-
-        def revert():
-            self._quiet = True
-            try:
-                setattr(self, name, change["old"])
-            finally:
-                self._quiet = False
-
-        if self._guard(action, revert):
-            self._show(bars=name != "fund")
-        else:
-            self._sync_controls()
-
-    def _run_cascade(self, fund=None) -> None:
-        fund = self.fund if fund is None else fund
+    def _compute(self) -> None:
         res = cascade(self.book, deeper(self.market, self.depth),
                       volatile_shock(self.market, self.shock), "linear", MAX_ROUNDS,
-                      insurance_fund=fund)                    # validates the fund
+                      insurance_fund=self.fund)
         self._result, self._grid = res, fund_coverage(res, FUND_GRID)
-        self._cov = fund_coverage(res, fund)
-        self._good = {"fund": float(fund), "shock": self.shock, "depth": self.depth}
+        self._cov = fund_coverage(res, self.fund)
 
-    def _sync_controls(self) -> None:
-        self._quiet = True
-        try:
-            for name, (ctl, scale) in self._controls.items():
-                _ui.display_value(ctl, self._good[name] / scale)
-        finally:
-            self._quiet = False
-
-    def _show(self, bars: bool = True) -> None:
-        cov, grid, fund = self._cov, self._grid, self._good["fund"]
-        total = cov.bad_debt
+    def _show(self) -> None:
+        cov, grid, fund, res = self._cov, self._grid, self.fund, self._result
+        # no bad debt: bars of height 0 (NaN would reach an SVG attribute)
+        bars = (np.vstack([grid.coverage, 1.0 - grid.coverage]) if grid.bad_debt > 0
+                else np.zeros((2, FUND_GRID.size)))
         with self._bars.hold_sync(), self._marker.hold_sync():
-            if bars:
-                # no bad debt: bars of height 0 (NaN would reach an SVG attribute)
-                self._bars.y = (np.vstack([grid.covered, grid.socialized]) / total if total > 0
-                                else np.zeros((2, FUND_GRID.size)))
+            if not np.array_equal(np.asarray(self._bars.y, dtype=float), bars):
+                self._bars.y = bars                # a new fund replays the same cascade
             self._marker.x = [fund / 1e6, fund / 1e6]
-        covered, social = float(cov.covered[0]), float(cov.socialized[0])
-        self.set_trait("bad_debt", total)
-        self.set_trait("covered", covered)
-        self.set_trait("socialized", social)
-        self.set_trait("coverage", covered / total if total > 0 else 1.0)
-        self._show_queue()
-        self._sync_controls()
-        self._set_summary(describe(total, fund, cov.penalties, covered, social,
-                                   float(cov.fund_after[0])))
-
-
-    def _show_queue(self) -> None:
-        res = self._result
+        self.set_trait("bad_debt", cov.bad_debt)
+        self.set_trait("covered", float(cov.covered[0]))
+        self.set_trait("socialized", float(cov.socialized[0]))
+        self.set_trait("coverage", float(cov.coverage[0]))
+        order = res.deleveraged
+        top = order[:QUEUE_ROWS]
         given = res.socialized_by_account
-        rank = res.adl_rank
-        idx = np.flatnonzero(given > 0)
-        order = idx[np.lexsort((idx, -given[idx]))][:QUEUE_ROWS]
-        self.set_trait("n_deleveraged", int(idx.size))
-        self.set_trait("adl_accounts", [int(i) for i in order])
-        self.set_trait("adl_amounts", [float(given[i]) for i in order])
-        self.set_trait("adl_ranks", [int(rank[i]) for i in order])
-        self._queue.value = queue_html(order, given, rank, float(given.sum()), int(idx.size),
-                                       float(res.socialized_unassigned))
+        self.set_trait("n_deleveraged", int(order.size))
+        self.set_trait("adl_accounts", [int(i) for i in top])
+        self.set_trait("adl_amounts", [float(given[i]) for i in top])
+        self.set_trait("adl_ranks", [int(res.adl_rank[i]) for i in top])
+        self._queue.value = queue_html(res, top)
+        self._set_summary(describe(cov, fund))
 
 
-def queue_html(order, given, rank, total, n, unassigned) -> str:
-    """The ADL table: who gives up what, largest first, in a named scrolling region."""
+def queue_html(result, rows) -> str:
+    """The ADL table: who gives up what (``rows``: accounts, largest amount first), in a named
+    scrolling region."""
     m = _ui.money
+    given, share, rank = (result.socialized_by_account, result.socialized_share_by_account,
+                          result.adl_rank)
+    n = int(result.deleveraged.size)
     if n == 0:
         body = ("<b>Auto-deleveraging queue</b>: nobody is deleveraged — the fund and the "
                 "penalties pay all the bad debt.")
         return _ui.scroll_region("Auto-deleveraging queue", f'<div style="{_ui._TEXT}">{body}</div>')
     cell = "padding:2px 8px;text-align:right"
-    rows = "".join(
+    table = "".join(
         f'<tr><td style="{cell}">#{int(i):,}</td><td style="{cell}">'
         f'{int(rank[i]) if rank[i] else "pro rata"}</td><td style="{cell}">{m(given[i])}</td>'
-        f'<td style="{cell}">{given[i] / total:.1%}</td></tr>' for i in order)
+        f'<td style="{cell}">{share[i]:.1%}</td></tr>' for i in rows)
     head = "".join(f'<th scope="col" style="{cell}">{html.escape(h)}</th>' for h in
                    ("account", "best place in a queue", "gives up", "share"))
-    note = (f"{n:,} account{'s' * (n != 1)} give{'s' * (n == 1)} up {m(total)} in all"
+    unassigned = float(result.socialized_unassigned)
+    note = (f"{m(result.socialized_loss)} is socialized; {n:,} account{'s' * (n != 1)} "
+            f"give{'s' * (n == 1)} up part of their profit"
             + (f"; {m(unassigned)} could not be assigned" if unassigned > 0.5 else "")
-            + f". The {len(order)} largest:")
+            + f". The {len(rows)} largest:")
     return _ui.scroll_region(
         "Auto-deleveraging queue",
         f'<div style="{_ui._TEXT}"><b>Auto-deleveraging queue</b> (who pays what the fund '
         f'cannot): {note}<table style="border-collapse:collapse;margin-top:4px">'
-        f'<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>', "460px")
+        f'<thead><tr>{head}</tr></thead><tbody>{table}</tbody></table></div>', "460px")
 
 
-def describe(bad_debt, fund, penalties, covered, socialized, fund_after) -> str:
-    """One sentence: who pays the bad debt."""
+def describe(cov, fund) -> str:
+    """One sentence: who pays the bad debt (``cov``: the :class:`FundCoverage` of ``fund``)."""
     m = _ui.money
+    bad_debt, penalties = cov.bad_debt, cov.penalties
+    covered, socialized = float(cov.covered[0]), float(cov.socialized[0])
+    fund_after, late = float(cov.fund_after[0]), float(cov.late_penalties[0])
     if bad_debt <= 0:
         return (f"No bad debt: every liquidated account's collateral covered its debt; the "
                 f"{m(fund)} fund collects {m(penalties)} of penalties and ends at {m(fund_after)}.")
@@ -264,10 +254,9 @@ def describe(bad_debt, fund, penalties, covered, socialized, fund_after) -> str:
         return (f"Bad debt {m(bad_debt)} is fully covered by the {m(fund)} fund plus "
                 f"{m(penalties)} of liquidation penalties; {m(fund_after)} is left in the fund. "
                 f"Nothing is socialized.")
-    late = fund + penalties - covered
     return (f"Bad debt {m(bad_debt)}: the {m(fund)} fund plus {m(penalties)} of liquidation "
             f"penalties covers "
-            f"{m(covered)}; {m(socialized)} ({socialized / bad_debt:.0%}) is socialized to "
-            f"profitable traders (auto-deleveraging)."
+            f"{m(covered)}; {m(socialized)} ({1.0 - float(cov.coverage[0]):.0%}) is socialized "
+            f"to profitable traders (auto-deleveraging)."
             + (f" {m(late)} of penalties came in after the losses, too late to help."
                if late >= 0.5 else ""))

@@ -1,5 +1,7 @@
+import html
 import json
 
+import ipywidgets as W
 import numpy as np
 import pytest
 
@@ -18,8 +20,15 @@ def direct(lab, fund, shock=None, depth=None):
                    insurance_fund=fund)
 
 
-def shown(mark, attr="y"):
-    return np.array(getattr(mark, attr), dtype=float)
+def shown(lab, mark, attr="y"):
+    """What a mark draws, from the lab's public chart data."""
+    return np.array(lab.chart_data()[mark][attr], dtype=float)
+
+
+def alert(lab):
+    """The message the widget shows (its role=alert box)."""
+    return html.unescape(" ".join(c.value for c in lab.children
+                                  if isinstance(c, W.HTML) and 'role="alert"' in c.value))
 
 
 @pytest.fixture
@@ -47,17 +56,17 @@ def test_default_lab_matches_a_direct_cascade():
 
 @pytest.mark.parametrize("fund_m", [0.0, 0.5, 2.0, 7.5, 60.0])
 def test_fund_slider_equals_direct_engine_cascades(lab, fund_m):
-    lab._controls["fund"][0].value = fund_m
+    lab.controls["fund"].value = fund_m
     assert lab.fund == fund_m * 1e6
     res = direct(lab, fund_m * 1e6)
     assert lab.socialized == pytest.approx(res.socialized_loss, abs=1e-6)
     assert lab.covered == pytest.approx(res.bad_debt - res.socialized_loss, abs=1e-6)
     assert lab.covered + lab.socialized == pytest.approx(lab.bad_debt, rel=1e-12)
-    assert shown(lab._marker, "x").tolist() == [fund_m, fund_m]
+    assert shown(lab, "marker", "x").tolist() == [fund_m, fund_m]
 
 
 def test_bars_equal_direct_cascades_at_grid_points(lab):
-    y = shown(lab._bars)
+    y = shown(lab, "bars")
     assert y.shape == (2, 25)
     np.testing.assert_allclose(y.sum(0), 1.0)
     for i in (0, 3, 12, 24):
@@ -93,10 +102,11 @@ def test_adl_queue_is_the_engines(lab, fund):
     assert not res.liquidated[lab.adl_accounts].any()      # liquidated accounts never pay
     if lab.n_deleveraged:
         i = lab.adl_accounts[0]
-        assert f"#{i:,}" in lab._queue.value and "Auto-deleveraging queue" in lab._queue.value
-        assert f"{lab.n_deleveraged:,} account" in lab._queue.value
+        assert f"#{i:,}" in lab.queue_text and "Auto-deleveraging queue" in lab.queue_text
+        assert f"{lab.n_deleveraged:,} account" in lab.queue_text
+        assert f"{res.socialized_share_by_account[i]:.1%}" in lab.queue_text
     else:
-        assert res.socialized_loss == 0 and "nobody is deleveraged" in lab._queue.value
+        assert res.socialized_loss == 0 and "nobody is deleveraged" in lab.queue_text
 
 
 def test_every_control_moves_an_output(lab):
@@ -107,7 +117,7 @@ def test_every_control_moves_an_output(lab):
                                             ("shock", -0.3, "shock", -0.3),
                                             ("depth", 3.0, "depth", 3.0)]:
         before = outputs()
-        lab._controls[control][0].value = value
+        lab.controls[control].value = value
         assert getattr(lab, trait) == pytest.approx(expected), control
         assert outputs() != before, control
 
@@ -115,26 +125,38 @@ def test_every_control_moves_an_output(lab):
 def test_no_bad_debt_shows_no_bars():
     lab = InsuranceFundLab(n_accounts=N, shock=-0.01)
     assert lab.bad_debt == 0 and lab.coverage == 1.0 and lab.socialized == 0
-    assert (shown(lab._bars) == 0).all()              # height 0, never NaN (console errors)
+    assert (shown(lab, "bars") == 0).all()            # height 0, never NaN (console errors)
     assert lab.summary.startswith("No bad debt")
 
 
 @pytest.mark.parametrize("trait, bad, words", [
-    ("fund", -1.0, "insurance_fund must be in [0.0"),
-    ("fund", float("nan"), "insurance_fund must be finite"),
-    ("shock", -1.5, "shock[BTC] must be in (-1.0"),
-    ("depth", 0.0, "depth must be in (0.0"),
+    ("fund", -1.0, "fund must be in [0, 6e+07]"),
+    ("fund", float("nan"), "fund must be a finite number"),
+    ("fund", 1e308, "fund must be in [0,"),
+    ("shock", -1.5, "shock must be in [-0.5, 0]"),
+    ("shock", 5.0, "shock must be in [-0.5, 0]"),
+    ("shock", None, "shock must be a number"),
+    ("depth", 0.0, "depth must be in [0.1, 1000]"),
 ])
-def test_bad_input_shows_message_and_keeps_state(lab, trait, bad, words):
-    state, summary, bars = lab.get_state_dict(), lab.summary, shown(lab._bars)
+def test_bad_input_shows_message_and_keeps_state(lab, trait, bad, words, recwarn):
+    state, summary, bars = lab.get_state_dict(), lab.summary, shown(lab, "bars")
     outs = lab.covered, lab.socialized
+    shown_on = {n: c.value for n, c in lab.controls.items()}
     setattr(lab, trait, bad)
-    assert words in lab.problem and words in lab._problem_box.value
+    assert words in lab.problem and words in alert(lab)
+    assert len(lab.problem) <= 300 and not recwarn.list
     assert lab.get_state_dict() == state and lab.summary == summary
     assert (lab.covered, lab.socialized) == outs
-    np.testing.assert_array_equal(shown(lab._bars), bars)
+    assert {n: c.value for n, c in lab.controls.items()} == shown_on
+    np.testing.assert_array_equal(shown(lab, "bars"), bars)
     lab.fund = 1e6
-    assert lab.problem == ""
+    assert lab.problem == "" and alert(lab) == ""
+
+
+def test_bad_constructor_inputs_build_the_default_with_a_message():
+    lab = InsuranceFundLab(n_accounts=300, fund=-5.0, shock="x")
+    assert (lab.fund, lab.shock) == (5e6, -0.1)
+    assert "fund must be in" in lab.problem and "shock must be a number" in lab.problem
 
 
 def test_book_that_does_not_fit_the_market_is_refused(lab):
@@ -147,16 +169,18 @@ def test_book_that_does_not_fit_the_market_is_refused(lab):
 
 def test_one_update_per_mark_and_marks_never_replaced(comm_log):
     lab = InsuranceFundLab(n_accounts=N, shock=-0.2)
-    marks = list(lab._figure.marks)
+    figure = lab.figures["coverage"]
+    marks = list(figure.marks)
+    bars, marker = marks
     comm_log.clear()
-    lab._controls["fund"][0].value = 4.0                      # the bars replay the same cascade
-    assert len(comm_log.updates_for(lab._bars)) == 0
-    assert len(comm_log.updates_for(lab._marker)) == 1
+    lab.controls["fund"].value = 4.0                          # the bars replay the same cascade
+    assert len(comm_log.updates_for(bars)) == 0
+    assert len(comm_log.updates_for(marker)) == 1
     comm_log.clear()
-    lab._controls["shock"][0].value = -0.3
-    assert len(comm_log.updates_for(lab._bars)) == 1
-    assert len(comm_log.updates_for(lab._marker)) <= 1
-    assert all(a is b for a, b in zip(lab._figure.marks, marks))
+    lab.controls["shock"].value = -0.3
+    assert len(comm_log.updates_for(bars)) == 1
+    assert len(comm_log.updates_for(marker)) <= 1
+    assert all(a is b for a, b in zip(figure.marks, marks))
 
 
 def test_save_restore_round_trip(lab):
@@ -172,7 +196,7 @@ def test_save_restore_round_trip(lab):
 
 
 def test_depth_control_shows_exactly_30x(lab):
-    depth = lab._controls["depth"][0]
+    depth = lab.controls["depth"]
     before = (lab.depth, lab.bad_debt)
     assert depth.value == 30.0 and depth.label == "30×"
     depth.set_state({"index": depth.index})                       # browser echo: no change
@@ -182,13 +206,25 @@ def test_depth_control_shows_exactly_30x(lab):
 
 
 def test_legend_outside_the_figure_and_no_nan_in_marks(lab):
-    assert not any(getattr(m, "display_legend", False) for m in lab._figure.marks)
+    assert not any(getattr(m, "display_legend", False) for m in lab.figures["coverage"].marks)
     assert "socialized" in lab.children[-2].children[1].value
-    for mark in lab._figure.marks:
-        assert np.isfinite(np.asarray(mark.y, dtype=float)).all()
+    for data in lab.chart_data().values():
+        assert np.isfinite(np.asarray(data["y"], dtype=float)).all()
 
 
 def test_depth_from_code_off_the_grid_is_shown_as_itself():
     lab = InsuranceFundLab(n_accounts=N, depth=10 ** 1.5)          # lesson 06
-    depth = lab._controls["depth"][0]
+    depth = lab.controls["depth"]
     assert lab.depth == 10 ** 1.5 and depth.value == 10 ** 1.5 and depth.label == "31.6×"
+
+
+def test_late_penalties_in_the_summary_are_the_engines(lab):
+    from widgets.engine import fund_coverage
+    for fund in (0.0, 2e6):
+        lab.fund = fund
+        cov = fund_coverage(lab.result, fund)
+        assert lab.fund_coverage.late_penalties[0] == cov.late_penalties[0]
+        late = float(cov.late_penalties[0])
+        if cov.socialized[0] > 0 and late >= 0.5:
+            assert f"${late:,.0f} of penalties came in after the losses" in lab.summary
+        assert lab.coverage == pytest.approx(float(cov.coverage[0]))
