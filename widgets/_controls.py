@@ -83,7 +83,9 @@ def spoken(label: str) -> str:
     return label.replace("×", "x")
 
 
-_SLIDER_ESM = r"""
+#: The sliders' browser view (an ES module anywidget loads): a native range input named by
+#: its ``<label for>``, ``aria-valuetext`` in the unit's words, a typed-value readout.
+SLIDER_ESM = r"""
 // anywidget may evaluate this module once per widget, so a module-level counter is not
 // unique: two sliders with one id would each take the other's label as well.
 const uniqueId = () => 'cml-slider-' + (globalThis.crypto && crypto.randomUUID
@@ -184,7 +186,8 @@ function render({ model, el }) {
 export default { render };
 """
 
-_SLIDER_CSS = r"""
+#: The sliders' stylesheet (theme variables only).
+SLIDER_CSS = r"""
 .cml-slider { display: flex; align-items: center; gap: 8px; min-height: 28px;
   font-size: var(--jp-widgets-font-size, 13px); color: var(--jp-ui-font-color1); }
 .cml-slider-label { flex: 0 0 auto; white-space: nowrap; color: var(--jp-ui-font-color1); }
@@ -215,8 +218,8 @@ class Slider(anywidget.AnyWidget):
         ``".0%"``, ``".2f"``, ``",.1f"``, ``"$,.0f"``: the readout and ``aria-valuetext``.
     """
 
-    _esm = _SLIDER_ESM
-    _css = _SLIDER_CSS
+    _esm = SLIDER_ESM
+    _css = SLIDER_CSS
     value = T.Float(0.0, help="The slider's value.").tag(sync=True)
     min = T.Float(0.0, help="Lowest value.").tag(sync=True)
     max = T.Float(1.0, help="Highest value.").tag(sync=True)
@@ -317,14 +320,22 @@ class SelectionSlider(Slider):
 
     @property
     def label(self) -> str:
+        """The selected option's label ("30×")."""
         return self.options[self.index][0] if self.options else ""
 
     @property
+    def option_labels(self) -> list:
+        """The option labels the browser shows, in order (synced to the view)."""
+        return list(self._labels)
+
+    @property
     def value_text(self) -> str:
+        """What a screen reader hears: the option's label, "×" read as "x"."""
         return spoken(self.label)
 
 
-_PLAY_ESM = r"""
+#: The Play button's browser view: one named text button, "Play" / "Pause".
+PLAY_ESM = r"""
 function render({ model, el }) {
   const button = document.createElement('button');
   button.type = 'button';
@@ -387,7 +398,7 @@ class Play(anywidget.AnyWidget):
         True while it plays; the kernel sets it False to stop playback.
     """
 
-    _esm = _PLAY_ESM
+    _esm = PLAY_ESM
     value = T.Int(0, help="Current frame.").tag(sync=True)
     min = T.Int(0, help="First frame.").tag(sync=True)
     max = T.Int(0, help="Last frame.").tag(sync=True)

@@ -55,7 +55,7 @@ def test_slider_clamps_like_ipywidgets():
 def test_selection_slider_index_and_value_move_together():
     d = _ui.depth_slider(30.0)
     assert isinstance(d, SelectionSlider) and d.value == 30.0 and d.label == "30×"
-    assert d._labels == [label for label, _ in d.options]
+    assert d.option_labels == [label for label, _ in d.options]
     d.index = 5                                      # what the browser sends
     assert d.value == d.options[5][1] and d.value_text == d.options[5][0].replace("×", "x")
     d.value = 100.0
@@ -74,13 +74,13 @@ def test_play_is_a_named_button():
     assert p.value == 4
     p.playing = True
     p.playing = False                                # the kernel can stop it (reset)
-    assert "aria-hidden" in p._esm and "'Pause'" in p._esm
+    assert "aria-hidden" in _controls.PLAY_ESM and "'Pause'" in _controls.PLAY_ESM
 
 
 def test_slider_view_ties_the_label_and_sets_valuetext():
     """The view's contract, read from its module: a native range input, a label whose ``for``
     is the input's id, aria-valuetext set on every input event, Lumino's shortcut switch."""
-    esm = _controls._SLIDER_ESM
+    esm = _controls.SLIDER_ESM
     assert "input.type = 'range'" in esm and "label.htmlFor = id" in esm and "input.id = id" in esm
     assert re.search(r"addEventListener\('input',[^}]*show\(read\(\)\)", esm)
     assert "setAttribute('aria-valuetext'" in esm
@@ -101,7 +101,8 @@ def _widgets_under(w, seen=None):
 def _components():
     import widgets as cml
     for name in ("HealthGauge", "PoolingLab", "CorrelationLab", "CascadeLab",
-                 "InsuranceFundLab", "ShockPanel", "SpiralChart", "AdlQueueChart"):
+                 "InsuranceFundLab", "ShockPanel", "SpiralChart", "AdlQueueChart",
+                 "BracketChart", "PolicyFrontier"):
         yield name, getattr(cml, name)()
 
 
@@ -131,7 +132,7 @@ def test_browser_and_python_write_values_alike():
     node = shutil.which("node")
     if node is None:
         pytest.skip("node not installed: the browser formatter cannot be run here")
-    body = _controls._SLIDER_ESM
+    body = _controls.SLIDER_ESM
     fmt = body[body.index("function fmt"):body.index("function render")]
     cases = [[v, value_spec(f)] for f in JS_FORMATS for v in JS_VALUES]
     script = fmt + f"\nconsole.log(JSON.stringify({json.dumps(cases)}.map(([v, s]) => fmt(v, s))));"
