@@ -11,11 +11,15 @@ import traitlets as T
 from bqplot import Bars, Label, Lines
 
 from . import _ui
-from .engine import (Account, MarginInputError, Market, compare_pooling, isolated_twin,
-                     liquidation_price, proportional_split)
-from .shock_panel import ShockPanel
+from .engine import (POOLING_POSITIONS, Account, MarginInputError, Market, compare_pooling,
+                     isolated_twin, position_liquidation_prices, proportional_split)
+from .shock_panel import (AssetDict, EngineInstance, HeldArguments, ShockPanel, bind_keys,
+                          complete_moves, show_keys)
 
-DEFAULT_POSITIONS = {"BTC": 2.0, "ETH": 50.0, "SOL": -500.0}
+#: Largest perp size a learner may set, in units of the asset (a billion BTC is already absurd).
+MAX_SIZE = 1e9
+#: Largest collateral, in the quote currency.
+MAX_COLLATERAL = 1e12
 
 
 def _nice(x: float) -> float:
@@ -60,16 +64,31 @@ def _price(x: float) -> str:
     return f"${x:,.2f}" if np.isfinite(x) else "none"
 
 
-def _move(lp: float, now: float) -> str:
-    """``-19.0%``: the move from ``now`` that reaches ``lp``."""
-    return f"{(lp / now - 1.0) * 100:+.1f}%" if np.isfinite(lp) else ""
+def _price_move(lp: float, move: float) -> str:
+    """``$81,012.66 (-19.0%)``: a liquidation price and the engine's move that reaches it."""
+    return f"{_price(lp)} ({move * 100:+.1f}%)" if np.isfinite(lp) else "none"
 
 
-def _price_move(lp: float, now: float) -> str:
-    return f"{_price(lp)} ({_move(lp, now)})" if np.isfinite(lp) else "none"
+def checked_positions(market: Market, assets, value: dict) -> dict:
+    """``{asset: perp size}`` for ``assets`` (the lab's perps), each finite and at most
+    :data:`MAX_SIZE` in size; ``TraitError`` (held as a message) otherwise."""
+    unknown = [k for k in value if k not in assets]
+    if unknown:
+        raise T.TraitError(f"positions keys must be among the lab's perps "
+                           f"({', '.join(assets)}), got {_ui.short_repr(unknown[0])}")
+    try:
+        vec = market.per_asset("positions", value)
+    except (MarginInputError, TypeError, ValueError, OverflowError) as exc:
+        raise T.TraitError(str(exc)) from None
+    sizes = {a: float(vec[market.index(a)]) for a in value}
+    big = [a for a, q in sizes.items() if abs(q) > MAX_SIZE]
+    if big:
+        raise T.TraitError(f"positions[{big[0]}] must be at most {MAX_SIZE:g} units in size, "
+                           f"got {sizes[big[0]]:g}")
+    return sizes
 
 
-class PoolingLab(_ui.Component):
+class PoolingLab(HeldArguments, _ui.Component):
     """One portfolio margined two ways: cross (one pool) vs isolated (a bucket per perp).
 
     Cross pools cash and every perp, so it fails less often (its health is the sum of the
@@ -79,24 +98,50 @@ class PoolingLab(_ui.Component):
     Parameters
     ----------
     market : Market, default ``Market.example()``
-    positions : dict {asset: perp size}, default long 2 BTC, long 50 ETH, short 500 SOL
+    positions : dict {asset: perp size}, default :data:`~widgets.engine.POOLING_POSITIONS`
+        (long 2 BTC, long 50 ETH, short 500 SOL); one size slider per asset given.
     collateral : float, default 30,000 (quote currency, e.g. USDC)
     split : dict {asset: share}, optional — share of the collateral posted to each bucket in
         isolated mode; default proportional to each perp's initial margin (all posted).
     shock : dict {asset: move}, optional — price moves, fractions (also set by the sliders).
 
-    Traits
-    ------
-    Inputs: ``market``, ``positions``, ``collateral``, ``split``, ``shock``.
-    Outputs (read-only): ``cross_liquidatable`` (bool), ``isolated_failed`` (assets whose bucket
-    fails), ``cross_loss`` / ``isolated_loss`` (collateral lost to liquidation at the shocked
-    prices, quote), ``cross_capital_required`` / ``isolated_capital_required`` (minimum
-    collateral to pass the initial margin check at the shocked prices),
-    ``cross_liquidation_prices`` / ``isolated_liquidation_prices`` (``{asset: price}`` per open
-    perp: the price of that asset alone, the others held at the shocked prices, at which the
-    cross pool / that perp's isolated bucket reaches zero health, from
-    :func:`~widgets.engine.liquidation_price`; NaN where none; shown in a table and the
-    summary), ``problem``, ``summary``.
+    A bad value for any of the four inputs leaves its default and says why in ``problem``.
+
+    Attributes
+    ----------
+    market : Market
+        Argument; a new one must list the same assets.
+    positions : dict
+        Input, ``{asset: signed perp size}`` over the lab's perps (a dict replaces the whole
+        book; a perp left out is 0), each at most 1e9 units in size.
+    collateral : float
+        Input, quote-currency collateral in [0, 1e12].
+    split : dict
+        Input, ``{asset: share of the collateral posted to that bucket}`` (isolated mode),
+        shares >= 0 summing to at most 1; the rest stays in the isolated pool.
+    shock : dict
+        Input, ``{asset: fractional price move}``; a partial dict changes only those assets.
+    default_split : bool (read-only property)
+        True while ``split`` follows the default (proportional to initial margin).
+    cross_liquidatable : bool (read-only)
+        The cross pool is liquidatable at the shocked prices.
+    isolated_failed : list of str (read-only)
+        Assets whose isolated bucket fails.
+    cross_loss, isolated_loss : float (read-only)
+        Collateral lost to liquidation at the shocked prices (quote currency).
+    cross_capital_required, isolated_capital_required : float (read-only)
+        Minimum collateral to pass the initial margin check at the shocked prices.
+    cross_liquidation_prices, isolated_liquidation_prices : dict (read-only)
+        ``{asset: price}`` per open perp: the price of that asset alone, the others held at
+        the shocked prices, at which the cross pool / that perp's isolated bucket reaches zero
+        health (:func:`~widgets.engine.position_liquidation_prices`); NaN where none.
+    problem, summary : str (read-only)
+        Message for bad input; live text summary.
+    figures : dict
+        ``cross``, ``iso``, ``loss``, ``capital``; :meth:`chart_data` names their marks
+        ``<figure>_bars``, ``<figure>_amounts`` and (health figures) ``<figure>_status``.
+    table : ipywidgets.HTML
+        The liquidation-price table.
 
     Examples
     --------
@@ -112,75 +157,117 @@ class PoolingLab(_ui.Component):
     (240.98, 211.38)
     """
 
-    market = T.Instance(Market)
-    positions = T.Dict(help="{asset: signed perp size}")
-    collateral = T.Float(30_000.0, help="quote-currency collateral")
-    split = T.Dict(help="{asset: share of collateral posted to that bucket (isolated)}")
-    shock = T.Dict(help="{asset: fractional price move}")
-    cross_liquidatable = T.Bool(False, read_only=True)
-    isolated_failed = T.List(T.Unicode(), read_only=True)
-    cross_loss = T.Float(0.0, read_only=True)
-    isolated_loss = T.Float(0.0, read_only=True)
-    cross_capital_required = T.Float(0.0, read_only=True)
-    isolated_capital_required = T.Float(0.0, read_only=True)
-    cross_liquidation_prices = T.Dict(read_only=True)
-    isolated_liquidation_prices = T.Dict(read_only=True)
+    market = EngineInstance(Market, help="The venue's rulebook and prices (engine Market).")
+    positions = AssetDict(help="{asset: signed perp size} over the lab's perps, |size| <= 1e9.")
+    collateral = _ui.Finite(30_000.0, min=0.0, max=MAX_COLLATERAL,
+                            help="Quote-currency collateral (USDC), in [0, 1e12].")
+    split = AssetDict(help="{asset: share of the collateral posted to that bucket} (isolated "
+                           "mode); shares >= 0 summing to at most 1.")
+    shock = AssetDict(help="{asset: fractional price move}; a partial dict changes only those.")
+    cross_liquidatable = T.Bool(False, read_only=True, help="The cross pool is liquidatable.")
+    isolated_failed = T.List(T.Unicode(), read_only=True,
+                             help="Assets whose isolated bucket fails.")
+    cross_loss = T.Float(0.0, read_only=True, help="Collateral the cross pool loses ($).")
+    isolated_loss = T.Float(0.0, read_only=True, help="Collateral the failing buckets lose ($).")
+    cross_capital_required = T.Float(0.0, read_only=True,
+                                     help="Collateral cross needs (initial margin) ($).")
+    isolated_capital_required = T.Float(0.0, read_only=True,
+                                        help="Collateral isolated needs (initial margin) ($).")
+    cross_liquidation_prices = T.Dict(read_only=True, help="{asset: price} at which the cross "
+                                                           "pool fails, that price alone moving.")
+    isolated_liquidation_prices = T.Dict(read_only=True, help="{asset: price} at which that "
+                                                              "perp's bucket fails.")
     _state_traits = ("positions", "collateral", "split", "shock")
+    _held_arguments = ("market",)
 
-    def __init__(self, market=None, positions=None, collateral=30_000.0, split=None, shock=None,
-                 **kwargs):
+    def __init__(self, market: Market | None = None, **kwargs):
+        given = {k: kwargs.pop(k) for k in self._state_traits if k in kwargs}
         market = market if market is not None else Market.example()
-        positions = dict(DEFAULT_POSITIONS if positions is None else positions)
-        self._syncing, self._auto_split, self._posted = True, split is None, 1.0
+        if not isinstance(market, Market):
+            raise TypeError(f"market must be an engine Market, got {_ui.short_repr(market)}")
+        self._assets = tuple(market.assets)
+        positions = {a: q for a, q in POOLING_POSITIONS.items() if a in market.assets}
+        if isinstance(given.get("positions"), dict):     # sliders for the perps asked for
+            try:
+                positions = checked_positions(market, market.assets, given["positions"])
+                del given["positions"]
+            except T.TraitError:
+                pass                                     # refused below, with its message
+        collateral = given.get("collateral", 30_000.0)
+        if isinstance(collateral, bool) or not isinstance(collateral, (int, float)) or \
+                not 0 <= collateral <= MAX_COLLATERAL:
+            collateral = 30_000.0                        # the slider's range; refused below
+        self._auto_split, self._next_auto, self._posted = True, True, 1.0
         self._marks = {}
-        self._panel = ShockPanel(market, shock)
-        # the panel's current value, not c["new"]: the panel completes a partial dict in a
-        # nested change, and the outer (stale) notification arrives after it
-        self._panel.observe(lambda c: setattr(self, "shock", dict(self._panel.shock)),
-                            names="shock")
-        for a, s in self._panel._sliders.items():     # no perp slider, nothing it could move
-            s.layout.display = None if a in positions else "none"
+        self._panel = ShockPanel(market)
+        for a in market.assets:                          # no perp slider, nothing it could move
+            if a not in positions:
+                self._panel.controls[f"shock[{a}]"].layout.display = "none"
         P = market.prices
         self._size_sliders = {}
         for a in positions:
             span = max(2 * abs(float(positions[a])), 1e5 / float(P[market.index(a)]))
             step = 10.0 ** math.floor(math.log10(span / 100))
-            s = _ui.slider(f"{a} perp size", float(positions[a]), -span, span, step,
-                           fmt=f",.{max(0, -round(math.log10(step)))}f",
-                           tooltip=f"{a} perp position in {a} (long > 0, short < 0)")
-            s.observe(lambda c, a=a: self._from_control(
-                "positions", {**self.positions, a: c["new"]}), names="value")
-            self._size_sliders[a] = s
-        top = _nice(max(100_000.0, 2 * collateral))
-        self._collateral_slider = _ui.slider("Collateral (USDC)", collateral, 0.0, top, top / 200,
-                                             fmt="$,.0f", tooltip="Quote-currency collateral")
-        self._collateral_slider.observe(lambda c: self._from_control("collateral", c["new"]),
-                                        names="value")
+            self._size_sliders[a] = _ui.slider(
+                f"{a} perp size", float(positions[a]), -span, span, step,
+                fmt=f",.{max(0, -round(math.log10(step)))}f",
+                tooltip=f"{a} perp position in {a} (long > 0, short < 0)")
+        top = _nice(max(100_000.0, 2 * float(collateral)))
+        collateral_slider = _ui.slider("Collateral (USDC)", float(collateral), 0.0, top,
+                                       top / 200, fmt="$,.0f", tooltip="Quote-currency collateral")
         self._posted_slider = _ui.slider("Isolated: share posted to buckets", 1.0, 0.0, 1.0, 0.01,
                                          tooltip="The rest of the collateral stays in the pool")
-        self._posted_slider.observe(self._on_posted, names="value")
         # one health scale for both health figures (cross health is the sum of the parts')
         self._health_scale = _ui.fixed_scale(-1.0, 1.0)
-        figs = [self._health_fig("cross", "Cross: one pool", ["Whole account"]),
-                self._health_fig("iso", "Isolated: a bucket per perp", list(positions)),
-                self._money_fig("loss", "Collateral lost to liquidation"),
-                self._money_fig("capital", "Collateral needed (initial margin) at these prices")]
-        controls = W.VBox([*self._size_sliders.values(), self._collateral_slider,
+        figs = {"cross": self._health_fig("cross", "Cross: one pool", ["Whole account"]),
+                "iso": self._health_fig("iso", "Isolated: a bucket per perp", list(positions)),
+                "loss": self._money_fig("loss", "Collateral lost to liquidation"),
+                "capital": self._money_fig("capital",
+                                           "Collateral needed (initial margin) at these prices")}
+        controls = W.VBox([*self._size_sliders.values(), collateral_slider,
                            self._posted_slider], layout=W.Layout(width="50%"))
-        for fig, flex in zip(figs, ("1 1 0", "2 1 0", "1 1 0", "1 1 0")):
+        for fig, flex in zip(figs.values(), ("1 1 0", "2 1 0", "1 1 0", "1 1 0")):
             fig.layout.flex, fig.layout.width = flex, "auto"
         self._liq_table = W.HTML(layout=W.Layout(width=_ui.FULL_WIDTH))
+        figs_list = list(figs.values())
         super().__init__(children=[W.HBox([controls, self._panel]), self._problem_box,
-                                   W.HBox(figs[:2]), self._liq_table, W.HBox(figs[2:]),
+                                   W.HBox(figs_list[:2]), self._liq_table, W.HBox(figs_list[2:]),
                                    self._summary_box],
                          **kwargs)
-        self.market, self.positions, self.collateral = market, positions, float(collateral)
-        self.shock, self.split = dict(self._panel.shock), dict(split or {})
-        self._syncing = False
+        with self._silently():
+            self.market, self.positions = market, positions
+            self.collateral, self.shock = float(collateral), {}
+        self._built = True
+        self._compute()
+        self._sync_controls()
+        self._show()
+        self._bind("collateral", collateral_slider)
+        bind_keys(self, "positions", self._size_sliders)
+        self._posted_slider.observe(self._on_posted, names="value")
+        self._panel.observe(self._on_panel, names="shock")
+        marks = {}
+        for key, (bars, text, status, _) in self._marks.items():
+            marks.update({f"{key}_bars": bars, f"{key}_amounts": text})
+            if status is not None:
+                marks[f"{key}_status"] = status
+        self._expose(figures=figs, marks=marks, controls={
+            **{f"positions[{a}]": s for a, s in self._size_sliders.items()},
+            "posted": self._posted_slider,
+            **{n: c for n, c in self._panel.controls.items()
+               if not n.startswith("shock[") or n[6:-1] in positions}})
         self.observe(self._on_input, names=["market", "positions", "collateral", "split",
                                             "shock"])
-        if not self._guard(self._render):               # bad constructor arguments raise
-            raise MarginInputError(self.problem)
+        self._apply_inputs(given)
+
+    @property
+    def default_split(self) -> bool:
+        """True while ``split`` is the default: proportional to each perp's initial margin."""
+        return self._auto_split
+
+    @property
+    def table(self) -> W.HTML:
+        """The liquidation-price table (an HTML widget)."""
+        return self._liq_table
 
     # -- figures: bars plus text per bar (numbers and status, not colour alone) ----------------
     def _health_fig(self, key, title, names):
@@ -221,80 +308,87 @@ class PoolingLab(_ui.Component):
         return _ui.figure(title, xs, ys, [bars, text], y_format="$~s", height="220px")
 
     # -- inputs --------------------------------------------------------------------------
+    @T.validate("positions")
+    def _check_positions(self, proposal) -> dict:
+        return checked_positions(self.market, tuple(self._size_sliders), proposal["value"])
+
+    @T.validate("shock")
+    def _check_shock(self, proposal) -> dict:
+        return complete_moves(self.market, self.shock, proposal["value"])
+
     def reset_split(self) -> None:
         """Back to the default split: all collateral posted, proportional to initial margin."""
-        self._auto_split, self._posted = True, 1.0
-        self._guard(self._render)
+        self._next_auto, self._posted = True, 1.0
+        self._rerun()
 
-    def _from_control(self, name, value):
-        if not self._syncing:
-            setattr(self, name, value)
+    def _rerun(self) -> None:
+        """Compute and show again after a change that is not an input (the posted share)."""
+        if self._guard(self._compute):
+            self._sync_controls()
+            self._show()
+        else:
+            self._next_auto = self._auto_split
+            self._sync_controls()
 
-    def _on_posted(self, change):
-        if self._syncing:
+    def _on_panel(self, change) -> None:
+        if not self._silenced:
+            self.shock = dict(self._panel.shock)
+
+    def _on_posted(self, change) -> None:
+        """The posted share: scales a custom split, or the default split's posted share."""
+        if self._silenced:
             return
         total = sum(self.split.values())
-        if self._auto_split or total <= 0:          # default split, scaled to the posted share
-            self._auto_split, self._posted = True, change["new"]
-            self._guard(self._render, self._sync_controls)
+        if self._auto_split or total <= 0:
+            self._next_auto, self._posted = True, float(change["new"])
+            self._rerun()
         else:                                       # a custom split keeps its proportions
             self.split = {a: s * change["new"] / total for a, s in self.split.items()}
 
-    def _on_input(self, change):
-        if self._syncing:
-            return
-        if change["name"] == "split":
-            self._auto_split = False
+    def _on_input(self, change) -> None:
+        if not self._silenced:
+            self._next_auto = False if change["name"] == "split" else self._auto_split
+        super()._on_input(change)
+        if self.problem:                            # refused: the split mode is unchanged
+            self._next_auto = self._auto_split
 
-        def revert():
-            self._syncing = True
-            try:
-                self.set_trait(change["name"], change["old"])
-            finally:
-                self._syncing = False
-            if change["name"] == "split":
-                self._auto_split = self._split_was_auto
-            self._sync_controls()
-
-        self._guard(self._render, revert)
-
-    def _sync_controls(self):
-        self._syncing = True
-        try:
-            for a, s in self._size_sliders.items():
-                s.value = float(np.clip(self.positions.get(a, 0.0), s.min, s.max))
-            self._collateral_slider.value = float(np.clip(self.collateral, 0.0,
-                                                          self._collateral_slider.max))
-            self._posted_slider.value = float(np.clip(sum(self.split.values()), 0.0, 1.0))
-            if self._panel.shock != self.shock:
-                self._panel.shock = dict(self.shock)
-        finally:
-            self._syncing = False
+    def _sync_extra(self) -> None:
+        show_keys(self.positions, self._size_sliders)
+        c = self.controls.get("collateral")
+        if c is not None and self.collateral > c.max:     # a cell set more than the slider
+            c.max = _nice(2 * self.collateral)
+            c.step = c.max / 200
+            _ui.display_value(c, self.collateral)
+        self._posted_slider.value = float(np.clip(sum(self.split.values()), 0.0, 1.0))
+        if self._panel.market is not self.market:
+            self._panel.market = self.market
+        if self._panel.shock != self.shock:
+            self._panel.shock = dict(self.shock)
 
     # -- engine -> outputs ---------------------------------------------------------------
-    def _render(self):
-        m, c = self.market, float(self.collateral)
-        if not np.isfinite(c) or c < 0:
-            raise MarginInputError(f"collateral must be a number >= 0, got {c}")
-        if tuple(m.assets) != tuple(self._panel.market.assets):
-            raise MarginInputError(f"market must have the assets {list(self._panel.market.assets)}"
-                                   f", got {list(m.assets)}")
-        acct = Account.from_positions(m, perps=self.positions, cash=c)
+    def _compute(self) -> None:
+        m = self.market
+        if tuple(m.assets) != self._assets:
+            raise MarginInputError(f"market must have the assets {list(self._assets)}, got "
+                                   f"{_ui.clip(', '.join(m.assets), 80)}")
+        acct = Account.from_positions(m, perps=self.positions, cash=self.collateral)
+        auto = self._next_auto
         split = ({a: self._posted * s for a, s in proportional_split(acct, m).items()}
-                 if self._auto_split else dict(self.split))
+                 if auto else dict(self.split))
         P = m.shocked(self.shock).prices
         res = compare_pooling(acct, m, P, split)
-        twin = isolated_twin(acct, m, split)
-        open_perps = [a for a in m.assets if acct.perps[m.index(a)] != 0]
-        lps = {a: (float(P[m.index(a)]), float(liquidation_price(acct, m, a, prices=P)),
-                   float(liquidation_price(twin, m, a, prices=P))) for a in open_perps}
-        self._split_was_auto = self._auto_split
-        self._syncing = True
-        try:
-            self.split = split
-        finally:
-            self._syncing = False
-        self._sync_controls()
+        cross = position_liquidation_prices(acct, m, P)
+        iso = position_liquidation_prices(isolated_twin(acct, m, split), m, P)
+        lps = {a: (now, lp, move, *iso[a][1:]) for a, (now, lp, move) in cross.items()}
+        self._result = (res, lps, split, auto)
+
+    def _show(self) -> None:
+        res, lps, split, auto = self._result
+        self._auto_split = self._next_auto = auto
+        if split != self.split:
+            with self._silently():
+                self.split = split
+            self._sync_controls()
         self._draw(res, lps)
 
     def _draw(self, res, lps):
@@ -341,10 +435,10 @@ class PoolingLab(_ui.Component):
                             ("isolated_capital_required", float(res.capital_required[1]))):
             self.set_trait(name, value)
         self.set_trait("cross_liquidation_prices", {a: v[1] for a, v in lps.items()})
-        self.set_trait("isolated_liquidation_prices", {a: v[2] for a, v in lps.items()})
+        self.set_trait("isolated_liquidation_prices", {a: v[3] for a, v in lps.items()})
         self._liq_table.value = self._table_html(lps)
-        liq = "; ".join(f"{a} cross {_price_move(c, now)}, isolated {_price_move(i, now)}"
-                        for a, (now, c, i) in lps.items())
+        liq = "; ".join(f"{a} cross {_price_move(c, cm)}, isolated {_price_move(i, im)}"
+                        for a, (now, c, cm, i, im) in lps.items())
         liq = f" Liquidation prices (one price moving, the others held): {liq}." if lps else ""
         self._set_summary(self._describe(res) + liq)
 
@@ -358,13 +452,13 @@ class PoolingLab(_ui.Component):
             ("perp", "left"), ("price now", "right"), ("cross: the pool fails at", "right"),
             ("isolated: its bucket fails at", "right")))
         rows = []
-        for a, (now, c, i) in lps.items():
+        for a, (now, c, cm, i, im) in lps.items():
             q = float(self.positions.get(a, 0.0))
             rows.append("<tr>" + "".join(
                 f'<td style="{cell.format(al)}">{html.escape(t)}</td>' for t, al in (
                     (f"{a} {'long' if q > 0 else 'short'} {abs(q):,.10g}", "left"),
-                    (_price(now), "right"), (_price_move(c, now), "right"),
-                    (_price_move(i, now), "right"))) + "</tr>")
+                    (_price(now), "right"), (_price_move(c, cm), "right"),
+                    (_price_move(i, im), "right"))) + "</tr>")
         note = ("one price moving, the others held; 'none': no price of that asset alone "
                 "liquidates it")
         return (f'<div style="{_ui._TEXT}"><b>Liquidation price of each position</b> '
