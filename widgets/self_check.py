@@ -5,6 +5,7 @@ import html
 import math
 
 import ipywidgets as W
+import numpy as np
 import traitlets as T
 
 from . import _ui
@@ -46,6 +47,10 @@ class SelfCheck(_ui.Component):
     has answered right, or has pressed "I give up, show me" (offered after two wrong checks), so
     the answer is never on screen before a guess.
 
+    Nothing a learner does raises: a response of the wrong kind is refused with a message, and an
+    ``answer`` (or ``explanation``) that fails when called, whatever the error, is reported in
+    the widget ("This question could not compute its answer: ZeroDivisionError ...").
+
     Parameters
     ----------
     question : str
@@ -80,18 +85,33 @@ class SelfCheck(_ui.Component):
         The answer the lesson's text assumes for its default scenario. Never shown; the lesson
         tests check that the engine's ``answer()`` still agrees, so an engine change that
         changes the story is caught (see :meth:`agrees_with_text`).
+    response : str or float, optional
+        An initial response (the constructor policy of :class:`widgets._ui.Component`: a refused
+        value leaves None and says why). The other arguments configure the question and raise
+        ``TypeError`` / ``ValueError`` when they are wrong.
 
-    Traits
-    ------
-    response : Unicode or Float or None (input) — the learner's answer; linked to the control.
-    correct : Bool or None (output, read-only) — result of the last check; None before a check
-        and after the response changes.
-    attempts : Int (output, read-only) — checks of an answer so far.
-    feedback_text : Unicode (output, read-only) — the feedback shown after the last check.
-    wrong_attempts : Int (output, read-only) — checks that were wrong (drives the hint level).
-    unlocked : Bool (output, read-only) — True once the explanation may be shown: answered right
-        at least once, or given up.
-    gave_up : Bool (output, read-only) — the learner pressed "I give up, show me".
+    Attributes
+    ----------
+    response : str, float or None
+        Input: the learner's answer, shown on the control (radio buttons or a number box). A
+        choice question takes one of ``choices``; a numeric one a finite number (not a string).
+    correct : bool or None
+        Output: result of the last check; None before a check and after the response changes.
+    attempts : int
+        Output: checks of an answer so far.
+    feedback_text : str
+        Output: the feedback shown after the last check (or why there was nothing to check).
+    wrong_attempts : int
+        Output: checks that were wrong (drives the hint level).
+    unlocked : bool
+        Output: True once the explanation may be shown: answered right at least once, or given up.
+    gave_up : bool
+        Output: the learner pressed "I give up, show me".
+    explanation_shown : str
+        Output: the explanation on screen now; "" while it is locked or hidden.
+    problem : str
+        Output: why the last response or check could not be used ("" when fine); shown in the
+        feedback area.
 
     Examples
     --------
@@ -112,16 +132,27 @@ class SelfCheck(_ui.Component):
     >>> q.response = 1.33
     >>> q.check(), q.attempts, q.unlocked
     (True, 3, True)
+
+    An answer that fails says so instead of raising:
+
+    >>> broken = SelfCheck("Ratio?", answer=lambda: 1 / 0)
+    >>> broken.response = 2.0
+    >>> broken.check() is None, broken.problem[:61]
+    (True, 'This question could not compute its answer: ZeroDivisionError')
     """
 
-    response = T.Union([T.Unicode(), T.Float()], allow_none=True, default_value=None,
-                       help="The learner's answer (choice label or number).")
-    correct = T.Bool(None, allow_none=True, read_only=True)
-    attempts = T.Int(0, read_only=True)
-    feedback_text = T.Unicode("", read_only=True)
-    wrong_attempts = T.Int(0, read_only=True)
-    unlocked = T.Bool(False, read_only=True)
-    gave_up = T.Bool(False, read_only=True)
+    response = T.Any(None, allow_none=True,
+                     help="The learner's answer: a choice label or a finite number.")
+    correct = T.Bool(None, allow_none=True, read_only=True,
+                     help="Result of the last check; None before a check.")
+    attempts = T.Int(0, read_only=True, help="Checks of an answer so far.")
+    feedback_text = T.Unicode("", read_only=True, help="The feedback shown after the last check.")
+    wrong_attempts = T.Int(0, read_only=True, help="Checks that were wrong.")
+    unlocked = T.Bool(False, read_only=True,
+                      help="True once the explanation may be shown (right, or given up).")
+    gave_up = T.Bool(False, read_only=True, help="The learner pressed 'I give up, show me'.")
+    explanation_shown = T.Unicode("", read_only=True,
+                                  help="The explanation on screen now; '' when locked or hidden.")
     _state_traits = ("response",)
     #: wrong checks after which "I give up, show me" is offered
     GIVE_UP_AFTER = 2
@@ -129,6 +160,7 @@ class SelfCheck(_ui.Component):
     def __init__(self, question: str, answer, choices=None, feedback=None, tolerance=0.01,
                  explanation="", unit="", hints=None, abs_tolerance=0.0, number=None,
                  expected=None, nudge=None, note="", **kwargs):
+        given = {"response": kwargs.pop("response")} if "response" in kwargs else {}
         if not callable(answer):
             raise TypeError("answer must be a zero-argument callable returning the answer")
         self._answer = answer
@@ -136,7 +168,8 @@ class SelfCheck(_ui.Component):
         self._choices = None if choices is None else tuple(str(c) for c in choices)
         self._feedback = dict(feedback or {})
         self._hints = dict(hints or {})
-        self._tol, self._abs_tol = float(tolerance), float(abs_tolerance)
+        self._tol, self._abs_tol = _tolerance("tolerance", tolerance), _tolerance(
+            "abs_tolerance", abs_tolerance)
         self._explanation, self._unit = explanation, unit
         self._nudge = nudge
         stray = set(self._feedback) - set(self._choices or self._feedback)
@@ -160,8 +193,8 @@ class SelfCheck(_ui.Component):
                                          layout=W.Layout(width=_ui.FULL_WIDTH))
             self._input.add_class("cml-choices")
         wide = W.Layout(width="auto", min_width="max-content")     # labels never cut
-        self._check = W.Button(description="Check", icon="check", button_style="primary",
-                               tooltip="Check your answer against the engine", layout=wide)
+        check = W.Button(description="Check", icon="check", button_style="primary",
+                         tooltip="Check your answer against the engine", layout=wide)
         self._toggle = W.ToggleButton(description="Show explanation", icon="lightbulb-o",
                                       disabled=True, layout=W.Layout(width="auto",
                                                                      min_width="max-content"),
@@ -173,21 +206,34 @@ class SelfCheck(_ui.Component):
                                                  display="none"))
         self._feedback_box = W.HTML("", layout=W.Layout(width=_ui.FULL_WIDTH))
         self._explain_box = W.HTML("", layout=W.Layout(width=_ui.FULL_WIDTH, display="none"))
-        self._good = None
-        self._syncing = False
-        self._input.observe(self._on_input, names="value")
-        self._check.on_click(lambda _: self.check())
-        self._give_up.on_click(lambda _: self.give_up())
-        self._toggle.observe(self._on_toggle, names="value")
         css = W.HTML(_CSS, layout=W.Layout(display="none"))   # a <style> applies while hidden
         super().__init__(children=[css, self._question, self._input,
-                                   W.HBox([self._check, self._toggle, self._give_up],
+                                   W.HBox([check, self._toggle, self._give_up],
                                           layout=W.Layout(flex_flow="row wrap")),
                                    self._feedback_box, self._explain_box], **kwargs)
         self.add_class("cml-self-check")
-        self.observe(self._on_response, names="response")
+        # ``response`` may be None, which a number box cannot show: the box is synced in
+        # _sync_extra (not _bind), and moving it sets the response.
+        self._input.observe(self._from_input, names="value")
+        check.on_click(lambda _: self.check())
+        self._give_up.on_click(lambda _: self.give_up())
+        self._toggle.observe(self._on_toggle, names="value")
+        self._expose(controls={"response": self._input, "check": check,
+                               "explanation": self._toggle, "give_up": self._give_up})
+        self.observe(self._on_input, names="response")
+        self._apply_inputs(given)
 
     # -- public ---------------------------------------------------------------------------
+    @property
+    def choices(self):
+        """The options of a choice question (a tuple), or None for a numeric question."""
+        return self._choices
+
+    @property
+    def tolerance(self) -> tuple:
+        """``(relative, absolute)`` tolerance of a numeric answer."""
+        return self._tol, self._abs_tol
+
     def check(self):
         """Mark the current response against ``answer()`` evaluated now; returns the result.
 
@@ -196,15 +242,15 @@ class SelfCheck(_ui.Component):
         """
         if self.response is None and self._choices is None:
             self.response = float(self._input.value)     # the learner kept the shown number
+            if self.response is None:                    # the box held something refused
+                return None
         if self.response is None:
             self._say("Choose an answer first, then press Check.", None)
             return None
-        try:
-            expected = self._expected()
-        except MarginInputError as exc:
-            self._say(f"This question can't be checked for the current scenario: {exc}. "
-                      "Put the scenario back to valid inputs and press Check again.", None,
-                      problem=True)
+        expected = self._answer_now("This question can't be checked for the current scenario: "
+                                    "{}. Put the scenario back to valid inputs and press Check "
+                                    "again.")
+        if expected is None:
             return None
         self.set_trait("attempts", self.attempts + 1)
         ok = self._mark_choice(expected) if self._choices else self._mark_number(expected)
@@ -224,11 +270,8 @@ class SelfCheck(_ui.Component):
             self._say(f"Try {self.GIVE_UP_AFTER - self.wrong_attempts} more time(s) first: "
                       "a wrong guess teaches more than a shown answer.", None)
             return
-        try:
-            expected = self._expected()
-        except MarginInputError as exc:
-            self._say(f"The answer can't be computed for the current scenario: {exc}.", None,
-                      problem=True)
+        expected = self._answer_now("The answer can't be computed for the current scenario: {}.")
+        if expected is None:
             return
         shown = expected if self._choices else _number(expected, self._unit)
         self.set_trait("gave_up", True)
@@ -240,12 +283,6 @@ class SelfCheck(_ui.Component):
         """The explanation as it would be shown now (evaluated if it is a callable)."""
         return self._explanation() if callable(self._explanation) else self._explanation
 
-    def _unlock(self) -> None:
-        self.set_trait("unlocked", True)
-        self._toggle.disabled = False
-        self._toggle.tooltip = "Show or hide the explanation"
-        self._give_up.layout.display = "none"
-
     def agrees_with_text(self) -> bool:
         """True when ``answer()`` now equals the ``expected`` answer the lesson text assumes."""
         if self.expected is None:
@@ -256,13 +293,73 @@ class SelfCheck(_ui.Component):
         return math.isclose(value, float(self.expected), rel_tol=self._tol,
                             abs_tol=self._abs_tol)
 
+    # -- the response ---------------------------------------------------------------------
+    @T.validate("response")
+    def _valid_response(self, proposal):
+        """None, one of the choices, or (numeric question) a finite real number."""
+        value = proposal["value"]
+        if value is None:
+            return None
+        if self._choices is not None:
+            if isinstance(value, str) and value in self._choices:
+                return value
+            raise T.TraitError(f"response must be one of {list(self._choices)}, got "
+                               f"{_ui.short_repr(value)}")
+        if isinstance(value, (bool, np.bool_)) or not isinstance(
+                value, (int, float, np.integer, np.floating)):
+            raise T.TraitError(f"response must be a number (without quotes), got "
+                               f"{_ui.short_repr(value)}")
+        number = float(value)
+        if not math.isfinite(number):
+            raise T.TraitError(f"response must be a finite number, got {number}")
+        return number
+
+    def _from_input(self, change) -> None:
+        """The learner moved the control: set the response (a cleared box is no answer)."""
+        if not self._silenced and change["new"] != self.response:
+            self.response = change["new"]
+
+    def _sync_extra(self) -> None:
+        if self.response is not None or self._choices is not None:
+            self._input.value = self.response
+
+    def _show(self) -> None:
+        """A new response is unchecked: clear the verdict and the feedback."""
+        self.set_trait("correct", None)
+        self.set_trait("feedback_text", "")
+        self._feedback_box.value = ""
+
+    def _show_problem(self, message: str) -> None:      # one message area: the feedback box
+        self._say(message, None, problem=True)
+
+    def _clear_problem(self) -> None:
+        if self.problem:
+            self.set_trait("problem", "")
+
     # -- marking --------------------------------------------------------------------------
+    def _answer_now(self, scenario_message: str):
+        """``answer()`` now, or None after saying why it could not be computed.
+
+        A :class:`MarginInputError` is the scenario's bad input (``scenario_message``); any
+        other error is a fault of the question itself, named with its type.
+        """
+        try:
+            return self._expected()
+        except MarginInputError as exc:
+            text = scenario_message.format(_ui.clip(str(exc).rstrip("."), 160))
+        except Exception as exc:                          # noqa: BLE001 - shown, not raised
+            text = (f"This question could not compute its answer: {type(exc).__name__}: "
+                    f"{_ui.clip(str(exc), 120)}. Tell your instructor; the rest of the lesson "
+                    "still works.")
+        self._say(_ui.clip(text, _ui.MAX_MESSAGE), None, problem=True)
+        return None
+
     def _expected(self):
         value = self._answer()
         if self._choices is not None:
             if str(value) not in self._choices:
-                raise MarginInputError(f"the computed answer {value!r} is not one of the "
-                                       f"choices {list(self._choices)} (a bug in the question)")
+                raise ValueError(f"the answer {_ui.short_repr(value)} is not one of the "
+                                 f"choices {list(self._choices)}")        # a bug in the question
             return str(value)
         value = float(value)
         if math.isnan(value):
@@ -304,55 +401,18 @@ class SelfCheck(_ui.Component):
         self.set_trait("feedback_text", text)
         self.set_trait("problem", text if problem else "")
         colour = {True: _ui.SAFE, False: _ui.DANGER, None: _ui.NEUTRAL}[correct]
+        role = 'role="alert"' if problem else 'role="status" aria-live="polite"'
         self._feedback_box.value = (
-            f'<div role="status" aria-live="polite" style="{_ui._TEXT} border-left: 4px solid '
+            f'<div {role} style="{_ui._TEXT} border-left: 4px solid '
             f'{colour}; padding-left: 6px;">{html.escape(text)}</div>')
         return correct
 
-    def _show_problem(self, message: str) -> None:      # one message area: the feedback box
-        self._say(message, None, problem=True)
-
-    # -- syncing --------------------------------------------------------------------------
-    def _on_input(self, change) -> None:
-        if not self._syncing:
-            self.response = change["new"]
-
-    def _on_response(self, change) -> None:
-        new = change["new"]
-        if self._syncing:
-            return
-
-        def apply():
-            value = new
-            if new is not None and self._choices is not None and str(new) not in self._choices:
-                raise MarginInputError(f"response must be one of {list(self._choices)}, "
-                                       f"got {new!r}")
-            if new is not None and self._choices is None:
-                try:
-                    value = float(new)
-                except ValueError:
-                    raise MarginInputError(f"response must be a number, got {new!r}") from None
-                if not math.isfinite(value):
-                    raise MarginInputError(f"response must be a finite number, got {new!r}")
-            self._good = value
-
-        def revert():
-            self._sync(self._good)
-
-        if self._guard(apply, revert):
-            self._sync(self._good)
-            self.set_trait("correct", None)
-            self.set_trait("feedback_text", "")
-            self._feedback_box.value = ""
-
-    def _sync(self, value) -> None:
-        self._syncing = True
-        try:
-            self.response = value
-            if value is not None or self._choices is not None:
-                self._input.value = value
-        finally:
-            self._syncing = False
+    # -- the explanation ------------------------------------------------------------------
+    def _unlock(self) -> None:
+        self.set_trait("unlocked", True)
+        self._toggle.disabled = False
+        self._toggle.tooltip = "Show or hide the explanation"
+        self._give_up.layout.display = "none"
 
     def _on_toggle(self, change) -> None:
         if change["new"] and not self.unlocked:       # locked: answer (or give up) first
@@ -361,14 +421,27 @@ class SelfCheck(_ui.Component):
         self._toggle.description = "Hide explanation" if change["new"] else "Show explanation"
         if not change["new"]:
             self._explain_box.layout.display = "none"
+            self.set_trait("explanation_shown", "")
             return
         try:
             text = self.explanation_text()
         except MarginInputError as exc:
-            text = f"The explanation needs valid inputs: {exc}."
-        self._explain_box.value = (f'<div style="{_ui._MUTED}">'
-                                   f"{html.escape(text or 'No explanation for this one.')}</div>")
+            text = f"The explanation needs valid inputs: {_ui.clip(str(exc), 200)}."
+        except Exception as exc:                          # noqa: BLE001 - shown, not raised
+            text = (f"The explanation could not be computed: {type(exc).__name__}: "
+                    f"{_ui.clip(str(exc), 120)}.")
+        text = str(text or "No explanation for this one.")
+        self._explain_box.value = f'<div style="{_ui._MUTED}">{html.escape(text)}</div>'
         self._explain_box.layout.display = ""
+        self.set_trait("explanation_shown", text)
+
+
+def _tolerance(name: str, value) -> float:
+    """A tolerance: a finite number >= 0 (a question's configuration: wrong ones raise)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)) or not 0 <= float(value) < math.inf:
+        raise ValueError(f"{name} must be a finite number >= 0, got {_ui.short_repr(value)}")
+    return float(value)
 
 
 class CheckList(W.VBox):

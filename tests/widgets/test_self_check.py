@@ -1,6 +1,8 @@
 """SelfCheck: the engine marks the answer at check time; feedback names the misconception."""
+import html
 import math
 
+import ipywidgets as W
 import pytest
 
 from widgets import SelfCheck, ShockPanel
@@ -12,6 +14,17 @@ from widgets.self_check import CheckList
 ACCT = Account([0.0, 1.0, 0.0, 0.0], cash=-3_000.0)
 HAIRCUT = "You forgot the 0.9 asset weight (the haircut) on the ETH collateral."
 MISREAD = "The health factor is above 1 here, and above 1 means safe, not liquidated."
+
+
+def shown(widget) -> str:
+    """Every HTML text the widget shows (through its public ``children``), unescaped."""
+    own = html.unescape(widget.value) if isinstance(widget, W.HTML) else ""
+    return own + "".join(shown(c) for c in getattr(widget, "children", ()))
+
+
+def feedback_box(q) -> W.HTML:
+    """The feedback area: the HTML child right under the buttons."""
+    return q.children[4]
 
 
 def _report(panel):
@@ -35,19 +48,19 @@ def test_choice_correct_then_wrong_feedback_names_misconception():
     q = _liquidation_question(panel)
     assert q.correct is None and q.attempts == 0 and q.feedback_text == ""
     assert not bool(_report(panel).liquidatable)           # engine: HF 1.2, safe
-    q._input.value = "No"                                    # the radio button drives response
+    q.controls["response"].value = "No"                      # the radio button drives response
     assert q.response == "No"
-    q._check.click()
+    q.controls["check"].click()
     assert q.correct is True and q.attempts == 1
     assert q.feedback_text.startswith("✓ Correct")
-    q._input.value = "Yes"
+    q.controls["response"].value = "Yes"
     assert q.correct is None and q.feedback_text == ""       # a new answer is unchecked
     assert q.check() is False                                # first wrong check: a nudge only
     assert q.feedback_text.startswith("✗ Not yet:") and MISREAD not in q.feedback_text
     assert q.check() is False                                # second: names the misconception
     assert q.feedback_text == f"✗ Not quite: {MISREAD}"
-    assert 'role="status"' in q._feedback_box.value
-    assert "above 1 means safe" in q._feedback_box.value
+    assert 'role="status"' in feedback_box(q).value
+    assert "above 1 means safe" in shown(q)
     assert q.attempts == 3 and q.wrong_attempts == 2
 
 
@@ -56,7 +69,7 @@ def test_answer_recomputed_at_check_time_after_state_changes():
     q = _liquidation_question(panel)
     q.response = "No"
     assert q.check() is True
-    panel._sliders["ETH"].value = -0.2                       # learner crashes ETH by 20 %
+    panel.shock = {**panel.shock, "ETH": -0.2}               # learner crashes ETH by 20 %
     assert bool(_report(panel).liquidatable)                 # engine: HF 0.96
     assert q.check() is False                                # same response, new scenario
     q.response = "Yes"
@@ -102,7 +115,8 @@ def test_answer_raising_margin_input_error_shows_message_not_traceback():
     assert q.check() is None
     assert q.correct is None and q.attempts == 0
     assert "can't be checked" in q.feedback_text and "one column per market asset" in q.problem
-    assert "Traceback" not in q._feedback_box.value and "one column" in q._feedback_box.value
+    assert "Traceback" not in shown(q) and "one column" in shown(q)
+    assert 'role="alert"' in feedback_box(q).value
 
 
 def test_answer_not_among_choices_is_reported_as_a_question_bug():
@@ -121,55 +135,63 @@ def test_bad_response_from_code_shows_message_and_keeps_last_good():
     q = _liquidation_question(ShockPanel())
     q.response = "No"
     q.response = "Maybe"
-    assert q.response == "No" and q._input.value == "No" and "Maybe" in q.problem
+    assert q.response == "No" and q.controls["response"].value == "No" and "Maybe" in q.problem
     n = _hf_question(ShockPanel())
     n.response = 1.1
-    for bad in (float("nan"), float("inf"), "abc"):
+    for bad in (float("nan"), float("inf"), "abc", True, [1.2], {"a": 1}, object(),
+                "1" * 250_000):
         n.response = bad
-        assert n.response == 1.1 and n._input.value == 1.1 and n.problem
-    n.response = "1.25"                                      # a numeric string is accepted
-    assert n.response == 1.25 and n.problem == ""
+        assert n.response == 1.1 and n.controls["response"].value == 1.1 and n.problem
+        assert len(n.problem) <= 300 and n.problem in shown(n)
+    n.response = "1.25"                     # a number in quotes: refused with the reason
+    assert n.response == 1.1 and "must be a number (without quotes), got '1.25'" in n.problem
+    n.response = 1e300                      # huge but finite: a (wrong) answer to check
+    assert n.response == 1e300 and n.problem == "" and n.check() is False
+    n.response = None                       # back to no answer
+    assert n.response is None and n.controls["response"].value == 1e300
 
 
 def test_explanation_is_locked_until_a_right_answer():
     panel = ShockPanel()
     q = _liquidation_question(panel)
-    assert q._toggle.disabled and not q.unlocked
-    q._toggle.value = True                                   # forced open from code: refused
-    assert q._toggle.value is False and q._explain_box.layout.display == "none"
-    assert q._explain_box.value == ""                        # nothing sent to the page either
+    toggle = q.controls["explanation"]
+    assert toggle.disabled and not q.unlocked
+    toggle.value = True                                      # forced open from code: refused
+    assert toggle.value is False and q.explanation_shown == ""
+    assert "HF is" not in shown(q)                           # nothing sent to the page either
     q.response = "Yes"
     q.check()
-    assert q._toggle.disabled and q._explain_box.value == ""  # a wrong answer keeps it locked
+    assert toggle.disabled and "HF is" not in shown(q)       # a wrong answer keeps it locked
     q.response = "No"
-    assert q.check() is True and q.unlocked and not q._toggle.disabled
-    q._toggle.value = True
-    assert "HF is 1.20" in q._explain_box.value and q._explain_box.layout.display == ""
-    assert q._toggle.description == "Hide explanation"
+    assert q.check() is True and q.unlocked and not toggle.disabled
+    toggle.value = True
+    assert "HF is 1.20" in shown(q) and q.explanation_shown == "HF is 1.20."
+    assert toggle.description == "Hide explanation"
     panel.shock = {**panel.shock, "ETH": -0.2}
     q.response = "Yes"
     q.check()                                                # refreshes an open explanation
-    assert "HF is 0.96" in q._explain_box.value
-    q._toggle.value = False
-    assert q._explain_box.layout.display == "none"
+    assert "HF is 0.96" in shown(q) and q.explanation_shown == "HF is 0.96."
+    toggle.value = False
+    assert q.explanation_shown == "" and q.children[5].layout.display == "none"
 
 
 def test_give_up_is_offered_after_two_wrong_checks_and_shows_the_answer():
     q = _liquidation_question(ShockPanel())
-    assert q._give_up.layout.display == "none"
+    give_up = q.controls["give_up"]
+    assert give_up.layout.display == "none"
     q.give_up()                                              # too early: refused, still locked
     assert not q.unlocked and not q.gave_up and "more time" in q.feedback_text
     q.response = "Yes"
     q.check()
-    assert q._give_up.layout.display == "none"               # one wrong check is not enough
+    assert give_up.layout.display == "none"                  # one wrong check is not enough
     q.check()
-    assert q._give_up.layout.display == ""                   # two: "I give up, show me"
-    assert q._give_up.description == "I give up, show me"
-    q._give_up.click()
+    assert give_up.layout.display == ""                      # two: "I give up, show me"
+    assert give_up.description == "I give up, show me"
+    give_up.click()
     assert q.gave_up and q.unlocked and q.correct is None
     assert q.feedback_text == "The answer: No."
-    assert q._toggle.value is True and "HF is 1.20" in q._explain_box.value
-    assert q._give_up.layout.display == "none"
+    assert q.controls["explanation"].value is True and "HF is 1.20" in q.explanation_shown
+    assert give_up.layout.display == "none"
 
 
 def test_numeric_give_up_names_the_number_with_its_unit():
@@ -182,10 +204,13 @@ def test_numeric_give_up_names_the_number_with_its_unit():
 
 def test_controls_are_laid_out_to_be_read_and_clicked():
     q = _liquidation_question(ShockPanel())
-    for button in (q._check, q._toggle, q._give_up):        # labels are never cut
+    c = q.controls
+    assert set(c) == {"response", "check", "explanation", "give_up"}
+    for button in (c["check"], c["explanation"], c["give_up"]):   # labels are never cut
         assert button.layout.width == "auto" and button.layout.min_width == "max-content"
-    assert q._toggle.description == "Show explanation"
-    assert "cml-choices" in q._input._dom_classes and q._input.description == ""
+    assert c["explanation"].description == "Show explanation"
+    assert "cml-choices" in c["response"].get_state()["_dom_classes"]
+    assert c["response"].description == ""
     css = q.children[0].value
     for rule in ("height: auto", "white-space: normal", "cursor: pointer"):
         assert rule in css                                   # one option per line, wrapping
@@ -208,16 +233,16 @@ def test_infinite_answer_and_state_round_trip():
     assert q.check() is False and q.feedback_text.startswith("✗ Too low")
     assert q.get_state_dict() == {"response": 1e9}
     other = SelfCheck("HF with no debt?", answer=lambda: math.inf)
-    assert other.set_state_dict(q.get_state_dict()) and other._input.value == 1e9
+    assert other.set_state_dict(q.get_state_dict()) and other.controls["response"].value == 1e9
 
 
 def test_checklist_numbers_questions_shares_defaults_and_scores():
     panel = ShockPanel()
     quiz = CheckList(dict(question="HF?", answer=lambda: _report(panel).health_factor),
                      _liquidation_question(panel), title="Check yourself", unit="x")
-    assert "Q1." in quiz.checks[0]._question.value
-    assert quiz.checks[0]._input.description == "Your answer (x)"
-    assert quiz.n_correct == 0 and "0 of 2 correct." in quiz._score.value
+    assert "Q1." in shown(quiz.checks[0])
+    assert quiz.checks[0].controls["response"].description == "Your answer (x)"
+    assert quiz.n_correct == 0 and "0 of 2 correct." in shown(quiz)
     quiz.checks[0].response = 1.2
     quiz.checks[0].check()
     quiz.checks[1].response = "Yes"
@@ -231,12 +256,82 @@ def test_one_check_sends_one_feedback_update(comm_log):
     q = _liquidation_question(ShockPanel())
     q.response = "No"
     comm_log.clear()
-    q._check.click()
-    assert len(comm_log.updates_for(q._feedback_box)) == 1
-    assert comm_log.updates_for(q._input) == []
+    q.controls["check"].click()
+    assert len(comm_log.updates_for(feedback_box(q))) == 1
+    assert comm_log.updates_for(q.controls["response"]) == []
 
 
 def test_note_is_shown_under_the_question_and_escaped():
     q = SelfCheck("2 + 2?", answer=lambda: 4, note="answered <right> before")
-    assert "answered &lt;right&gt; before" in q._question.value and "cml-note" in q._question.value
-    assert "cml-note" not in SelfCheck("2 + 2?", answer=lambda: 4)._question.value
+    question = q.children[1].value
+    assert "answered &lt;right&gt; before" in question and "cml-note" in question
+    assert "cml-note" not in SelfCheck("2 + 2?", answer=lambda: 4).children[1].value
+
+
+@pytest.mark.parametrize("answer, kind", [
+    (lambda: 1 / 0, "ZeroDivisionError"),
+    (lambda: {}["missing"], "KeyError"),
+    (lambda: "not a number", "ValueError"),
+    (lambda: None, "TypeError"),
+])
+def test_an_answer_that_fails_is_reported_in_the_widget(answer, kind):
+    q = SelfCheck("Ratio?", answer=answer, explanation="It is 2.")
+    q.response = 2.0
+    assert q.check() is None                                 # nothing escapes
+    assert q.problem.startswith(f"This question could not compute its answer: {kind}")
+    assert q.correct is None and q.attempts == 0 and len(q.problem) <= 300
+    assert q.problem in shown(q) and 'role="alert"' in feedback_box(q).value
+    q.response = 3.0                                         # still usable
+    assert q.response == 3.0 and q.problem == "" and q.check() is None
+    choice = SelfCheck("Pick", answer=answer, choices=["A", "B"])
+    choice.response = "A"
+    assert choice.check() is None
+    assert choice.problem.startswith("This question could not compute its answer")
+
+
+def test_give_up_with_an_answer_that_starts_failing_says_so():
+    state = {"broken": False}
+
+    def answer():
+        if state["broken"]:
+            raise ZeroDivisionError("division by zero")
+        return 2.0
+    q = SelfCheck("Ratio?", answer=answer)
+    q.response = 5.0
+    q.check(), q.check()
+    assert q.wrong_attempts == 2
+    state["broken"] = True
+    assert q.give_up() is None and not q.gave_up and not q.unlocked
+    assert q.problem.startswith("This question could not compute its answer: ZeroDivisionError")
+
+
+def test_an_answer_error_with_a_huge_message_is_cut_short():
+    def answer():
+        raise RuntimeError("x" * 100_000)
+    q = SelfCheck("?", answer=answer)
+    q.response = 1.0
+    assert q.check() is None and len(q.problem) <= 300 and "RuntimeError" in q.problem
+
+
+def test_an_explanation_that_fails_is_reported_in_the_widget():
+    q = SelfCheck("2 + 2?", answer=lambda: 4, explanation=lambda: 1 / 0)
+    q.response = 4
+    assert q.check() is True
+    q.controls["explanation"].value = True
+    assert "could not be computed: ZeroDivisionError" in q.explanation_shown
+    assert "ZeroDivisionError" in shown(q)
+
+
+def test_constructor_response_follows_the_policy_and_configuration_raises():
+    q = SelfCheck("How much?", answer=lambda: 1.0, response=float("nan"))
+    assert q.response is None and "finite number" in q.problem
+    q = SelfCheck("How much?", answer=lambda: 1.0, response=2.5)
+    assert q.response == 2.5 and q.controls["response"].value == 2.5 and q.problem == ""
+    q = SelfCheck("Pick", answer=lambda: "A", choices=["A", "B"], response="C")
+    assert q.response is None and "must be one of ['A', 'B']" in q.problem
+    for bad in (float("nan"), -0.1, "1 %", None):
+        with pytest.raises(ValueError, match="tolerance must be a finite number >= 0"):
+            SelfCheck("?", answer=lambda: 1.0, tolerance=bad)
+    assert SelfCheck("?", answer=lambda: 1.0, tolerance=0.05, abs_tolerance=1).tolerance \
+        == (0.05, 1.0)
+    assert SelfCheck("Pick", answer=lambda: "A", choices=["A", "B"]).choices == ("A", "B")
