@@ -22,6 +22,9 @@ Public names (one flat namespace, QuantEcon style):
 * :func:`cross_vs_isolated`, :func:`pnl_histogram`, :func:`pnl_quantiles` — one book's
   simulated liquidation probability in cross vs isolated mode, and its P&L distribution.
 * :func:`fund_coverage` — who pays a cascade's bad debt: insurance fund vs socialized (ADL).
+* :func:`closeouts`, :func:`penalty_split`, :func:`deleveraged` — what one liquidation call
+  closed (units sold, bought back, debt repaid or written off, perps closed), who received its
+  penalties, and who gives up profit for socialized bad debt, largest first.
 * :func:`pool_contributions`, :func:`health_waterfall`, :func:`position_liquidation_prices`
   — explain one account's health: per column, as a waterfall, and where each position fails.
 * :func:`isolated_twin`, :func:`capital_required`, :func:`compare_pooling` — the same
@@ -48,6 +51,7 @@ from .presets import (CASCADE_DEPTH, POOLING_POSITIONS, crisis_shock, deeper,
                       diversified_account, example_account, volatile_shock)
 from .scenarios import correlated_returns, liquidation_probability, stress_correlation
 from .insurance import FundCoverage, fund_coverage
+from .closeouts import Closeout, closeouts, deleveraged, penalty_split
 from .explain import (CONTRIBUTION_KINDS, WATERFALL_STEPS, HealthWaterfall, health_waterfall,
                       pool_contributions, position_liquidation_prices)
 from .pooling import (PoolingComparison, capital_required, compare_pooling, isolated_twin,
@@ -76,6 +80,7 @@ __all__ = [
     "pool_contributions", "health_waterfall", "HealthWaterfall", "CONTRIBUTION_KINDS",
     "WATERFALL_STEPS", "position_liquidation_prices",
     "FundCoverage", "fund_coverage",
+    "Closeout", "closeouts", "penalty_split", "deleveraged",
     "correlation_pairs", "with_correlations", "explain_inconsistent",
     "cross_vs_isolated", "CrossIsolatedRisk", "pnl_histogram", "PnlHistogram", "pnl_quantiles",
     "PNL_LEVELS",

@@ -53,6 +53,7 @@ import numpy as np
 from ._validate import MarginInputError, check_size
 from .book import Book, as_book
 from .adl import assign_adl
+from .closeouts import deleveraged
 from .liquidation import check_fund
 from ._settlement import LiquidationState, liquidate_state, settle_fund
 from .rulebook import resolve_rules
@@ -279,9 +280,7 @@ class CascadeResult:
     def deleveraged(self) -> np.ndarray:
         """Accounts that give up profit to the ADL queue (``socialized_by_account > 0``), the
         largest amount first (ties: lower account index first)."""
-        given = self.socialized_by_account
-        idx = np.flatnonzero(given > 0)
-        return idx[np.lexsort((idx, -given[idx]))]
+        return deleveraged(self)
 
     @property
     def socialized_share_by_account(self) -> np.ndarray:
