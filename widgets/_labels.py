@@ -19,6 +19,11 @@ GAP_PX = 7.0           # gap between a point and its label
 
 
 def text_width(text: str) -> float:
+    """Pixel width of ``text`` at 12 px (:data:`CHAR_PX` per character, 4 px of margin).
+
+    >>> text_width("today")
+    40.0
+    """
     return CHAR_PX * len(text) + 4.0
 
 
@@ -109,6 +114,25 @@ class LabelSet:
     """Labels next to points, kept apart: three bqplot ``Label`` marks (text hanging right of,
     left of, or centred on its anchor) and one ``Lines`` mark of leader lines for labels that had
     to move away from their point. Built once; :meth:`update` moves them inside ``hold_sync``.
+
+    Parameters
+    ----------
+    scales : dict
+        The bqplot scales ``{"x": ..., "y": ...}`` of the figure the labels are drawn on.
+    colour : str
+        Default text colour (the theme's text colour).
+    size : int
+        Font size in px.
+
+    Attributes
+    ----------
+    texts : dict of str to bqplot.Label
+        The text marks by alignment (``"start"``, ``"end"``, ``"middle"``).
+    leaders : bqplot.Lines
+        Leader lines from a point to its label when the label had to move away.
+    placed : list of tuple
+        After :meth:`update`: ``(text, x, y, align, box)`` per label, ``box`` in pixels of the
+        assumed plot (y down).
     """
 
     ALIGNS = ("start", "end", "middle")
@@ -125,10 +149,13 @@ class LabelSet:
 
     @property
     def marks(self) -> list:
+        """The marks to put in the figure: the leader lines, then the three text marks."""
         return [self.leaders, *self.texts.values()]
 
     def update(self, x, y, texts, x_domain, y_domain, width_px, height_px, colours=None,
                candidates=None) -> None:
+        """Place ``texts`` next to points ``(x, y)`` (see :func:`place_labels`) and move the
+        marks there, one message per mark; ``colours`` per label (default ``colour``)."""
         texts = list(texts)
         ax, ay, aligns, boxes, far = place_labels(x, y, texts, x_domain, y_domain, width_px,
                                                   height_px, candidates)
