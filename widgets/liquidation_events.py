@@ -1,12 +1,13 @@
 """LiquidationTable: what one liquidation call did, account by account, as a readable table.
 
 Lesson 4 used to print ``[LiquidationEvent(account=0, part='pool', ...)]`` reprs and tuples. This
-component reads the public fields of a :class:`~widgets.engine.LiquidationResult` (``events``,
+component lays out the public fields of a :class:`~widgets.engine.LiquidationResult` (``events``,
 ``equity_before`` / ``equity_after``, ``fund_payout``, ``socialized_loss``, the insurance fund
-before and after) and lays them out as one row per liquidated pool or isolated bucket, with the
-call's totals underneath. It computes nothing itself: every number is a field of the result,
-except the units closed, which are the difference between the book before (if given) and the
-result's book.
+before and after) as one row per liquidated pool or isolated bucket, with the call's totals
+underneath. It computes nothing itself: what was closed in units comes from
+:func:`~widgets.engine.closeouts` (when the book before the call is given), who received the
+penalties from :func:`~widgets.engine.penalty_split`, who gives up profit from
+:func:`~widgets.engine.deleveraged`.
 """
 from __future__ import annotations
 
@@ -17,13 +18,31 @@ import numpy as np
 import traitlets as T
 
 from . import _ui
-from .engine import Account, Book, LiquidationResult, MarginInputError
+from .engine import (Account, Book, LiquidationResult, MarginInputError, closeouts, deleveraged,
+                     penalty_split)
 
 MAX_ROWS = 25               # rows shown; the rest are counted in a last line and the summary
 
 _CELL = ("padding: 2px 10px; text-align: right; border-bottom: 1px solid var(--jp-border-color2);"
          " white-space: nowrap;")
 _HEAD = _CELL + " font-weight: 600; border-bottom: 2px solid var(--jp-border-color1);"
+
+
+class _Names(T.List):
+    """A list of account names: a list or tuple of strings, nothing else (traitlets' List
+    would take the string "30000" as ``["30000"]``)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(T.Unicode(), default_value=[], **kwargs)
+
+    def validate(self, obj, value):
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise T.TraitError(f"names must be a list of account names (text), got "
+                               f"{_ui.short_repr(value)}")
+        return list(value)
+
+    def set(self, obj, value):
+        T.TraitType.set(self, obj, value)          # not List.set, which wraps a string
 
 
 def _units(x: float) -> str:
@@ -51,13 +70,22 @@ class LiquidationTable(_ui.Component):
     title : str, optional
         The table's caption.
 
-    Traits
-    ------
-    result, book, names, title : (input)
-    rows : List (output) — one dict per liquidated pool or bucket: ``account``, ``name``,
-        ``part``, ``close_fraction``, ``notional_closed``, ``closed`` (text), ``penalty``,
+    Attributes
+    ----------
+    result : LiquidationResult or None
+        Input: the call to show.
+    book : Book or None
+        Input: the book before the call (an Account is taken as a one-row book).
+    names : list of str
+        Input: a name per account, or ``[]`` for ``account 0``, ``account 1``, ...
+    title : str
+        Input: the table's caption.
+    rows : list of dict
+        Output: one dict per liquidated pool or bucket: ``account``, ``name``, ``part``,
+        ``close_fraction``, ``notional_closed``, ``closed`` (text), ``penalty``,
         ``equity_before``, ``equity_after``, ``bad_debt``.
-    n_liquidated : Int (output) — accounts with anything liquidated.
+    n_liquidated : int
+        Output: accounts with anything liquidated.
 
     Examples
     --------
@@ -72,106 +100,66 @@ class LiquidationTable(_ui.Component):
     'sold 10 ETH; repaid 17,000 USD of debt'
     """
 
-    result = T.Instance(LiquidationResult, allow_none=True)
-    book = T.Instance(Book, allow_none=True)
-    names = T.List(T.Unicode(), default_value=[])
-    title = T.Unicode("")
-    rows = T.List(read_only=True)
-    n_liquidated = T.Int(0, read_only=True)
+    result = T.Instance(LiquidationResult, allow_none=True,
+                        help="The liquidation call to show (what liquidate returned).")
+    book = T.Union([T.Instance(Book), T.Instance(Account)], allow_none=True,
+                   help="The book passed to that call (an Account: a one-row book).")
+    names = _Names(help="A name per account; [] for 'account 0', 'account 1', ...")
+    title = T.Unicode("", help="The table's caption.")
+    rows = T.List(read_only=True, help="One dict per liquidated pool or bucket.")
+    n_liquidated = T.Int(0, read_only=True, help="Accounts with anything liquidated.")
+    _state_traits = ("names", "title")
 
-    def __init__(self, result: LiquidationResult | None = None, book=None, names=None,
+    def __init__(self, result: LiquidationResult | None = None, book=None, names=(),
                  title: str = "", **kwargs):
         self._table = W.HTML(layout=W.Layout(width=_ui.FULL_WIDTH))
         super().__init__(children=[self._problem_box, self._summary_box, self._table], **kwargs)
-        if isinstance(book, Account):
-            book = book.to_book()
-        with self.hold_trait_notifications():
-            self.result, self.book = result, book
-            self.names, self.title = list(names or []), title
-        self._render()
+        # result and book are not inputs a learner types: a wrong one raises, as the engine does
+        self.result, self.book = result, book
+        self._compute()
+        self._show()
         self.observe(self._on_input, names=["result", "book", "names", "title"])
+        given = {"names": names, "title": title}
+        self._apply_inputs({k: v for k, v in given.items() if v != getattr(self, k)})
 
-    def _on_input(self, change) -> None:
-        old = change["old"]
+    @T.validate("book")
+    def _one_row_book(self, proposal):
+        value = proposal["value"]
+        return value.to_book() if isinstance(value, Account) else value
 
-        def revert():
-            with self.hold_trait_notifications():
-                self.unobserve(self._on_input, names=["result", "book", "names", "title"])
-                try:
-                    setattr(self, change["name"], old)
-                finally:
-                    self.observe(self._on_input, names=["result", "book", "names", "title"])
-
-        self._guard(self._render, revert)
+    @property
+    def table_html(self) -> str:
+        """The table as the learner sees it (its HTML)."""
+        return self._table.value
 
     # -- rows -----------------------------------------------------------------------------
-    def _check(self) -> None:
-        res, book = self.result, self.book
-        if res is None:
-            return
-        A = res.equity_before.shape[0]
-        if book is not None and (book.n_accounts != A or book.n_assets != len(res.assets)):
-            raise MarginInputError(
-                f"book must be the book passed to liquidate ({A} accounts, {len(res.assets)} "
-                f"assets), got {book.n_accounts} accounts, {book.n_assets} assets")
-        if self.names and len(self.names) != A:
-            raise MarginInputError(f"names must give one name per account ({A}), got "
-                                   f"{len(self.names)}")
-
     def _name(self, a: int) -> str:
         return self.names[a] if self.names else f"account {a}"
 
-    def _closed_text(self, a: int, part: str, bad_debt: float = 0.0) -> str:
-        """What the call closed, in units (needs the book before the call)."""
-        before, after, assets = self.book, self.result.book, self.result.assets
-        if before is None:
-            return ""
-        bits = []
-        if part == "pool":
-            dh = before.holdings[a] - after.holdings[a]
-            for c, d in enumerate(dh):
-                if abs(d) > 1e-12:
-                    if before.holdings[a, c] > 0:
-                        bits.append(f"sold {_units(d)} {assets[c]}")
-                    else:
-                        bits.append(f"bought back {_units(d)} {assets[c]} of debt")
-            # Debt that left the account: repaid from the sale, or written off as bad debt.
-            gone = max(-before.cash[a], 0.0) - max(-after.cash[a], 0.0)
-            written_off = bad_debt
-            if gone - written_off > 1e-9:
-                bits.append(f"repaid {gone - written_off:,.0f} USD of debt")
-            if written_off > 1e-9:
-                bits.append(f"wrote off {written_off:,.0f} USD")
-            perps = (~before.isolated[a]) & (np.abs(before.perps[a] - after.perps[a]) > 1e-12)
-        else:
-            perps = np.array([x == part for x in assets])
-        for c in np.flatnonzero(perps):
-            d = before.perps[a, c] - after.perps[a, c]
-            side = "long" if before.perps[a, c] > 0 else "short"
-            bits.append(f"closed {_units(d)} {assets[c]} perp {side}")
-        return "; ".join(bits)
-
-    def _rows(self) -> list:
-        res = self.result
-        out = []
-        for e in res.events:
-            a = int(e.account)
-            out.append({"account": a, "name": self._name(a), "part": e.part,
-                        "close_fraction": float(e.close_fraction),
-                        "notional_closed": float(e.notional_closed),
-                        "closed": self._closed_text(a, e.part, float(e.bad_debt)), "penalty": float(e.penalty),
-                        "equity_before": float(res.equity_before[a]),
-                        "equity_after": float(res.equity_after[a]),
-                        "bad_debt": float(e.bad_debt)})
-        return out
+    def _compute(self) -> None:
+        res, book = self.result, self.book
+        if res is None:
+            self._rows = []
+            return
+        A = res.equity_before.shape[0]
+        if self.names and len(self.names) != A:
+            raise MarginInputError(f"names must give one name per account ({A}), got "
+                                   f"{len(self.names)}")
+        closed = closeouts(book, res) if book is not None else [None] * len(res.events)
+        self._rows = [{"account": int(e.account), "name": self._name(int(e.account)),
+                       "part": e.part, "close_fraction": float(e.close_fraction),
+                       "notional_closed": float(e.notional_closed),
+                       "closed": closed_text(c, res.assets), "penalty": float(e.penalty),
+                       "equity_before": float(res.equity_before[e.account]),
+                       "equity_after": float(res.equity_after[e.account]),
+                       "bad_debt": float(e.bad_debt)} for e, c in zip(res.events, closed)]
 
     # -- view -----------------------------------------------------------------------------
-    def _render(self) -> None:
-        self._check()
-        res = self.result
-        rows = self._rows() if res is not None else []
+    def _show(self) -> None:
+        res, rows = self.result, self._rows
         self.set_trait("rows", rows)
-        self.set_trait("n_liquidated", int(res.liquidated.sum()) if res is not None else 0)
+        self.set_trait("n_liquidated", int(np.count_nonzero(res.liquidated))
+                       if res is not None else 0)
         self._table.value = _ui.scroll_region(self.title or "What the liquidation call did",
                                               self._html(rows)) if res is not None else ""
         self._set_summary(self._describe(rows))
@@ -223,22 +211,19 @@ class LiquidationTable(_ui.Component):
     def _totals(self) -> str:
         """The call's flows: penalties (and who received them), the fund, who paid bad debt."""
         res, m = self.result, _ui.money
-        bonus = getattr(res, "liquidator_bonus", None)         # engines that split the penalty
-        if bonus is not None and float(np.sum(bonus)) > 0:
-            pen = (f"Penalties {m(res.total_penalty)}: {m(float(np.sum(bonus)))} to liquidators, "
-                   f"{m(res.total_penalty - float(np.sum(bonus)))} to the fund")
+        to_fund, to_liquidators = penalty_split(res)
+        if to_liquidators > 0:
+            pen = (f"Penalties {m(res.total_penalty)}: {m(to_liquidators)} to liquidators, "
+                   f"{m(to_fund)} to the fund")
         else:
             pen = f"Penalties into the fund {m(res.total_penalty)}"
         text = (f"{pen} · insurance fund {m(res.insurance_fund_before)} → "
                 f"{m(res.insurance_fund)} · bad debt {m(res.total_bad_debt)}: paid by the fund "
                 f"{m(res.fund_payout)}, socialized {m(res.socialized_loss)}")
-        by_account = getattr(res, "socialized_by_account", None)
-        if by_account is not None and res.socialized_loss > 0:
-            who = np.flatnonzero(np.asarray(by_account) > 0)
-            who = who[np.argsort(-np.asarray(by_account)[who], kind="stable")][:5]
-            if who.size:
-                text += " (" + ", ".join(f"{self._name(int(a))} gives up {m(by_account[a])}"
-                                         for a in who) + ")"
+        who = deleveraged(res)[:5]
+        if res.socialized_loss > 0 and who.size:
+            text += " (" + ", ".join(f"{self._name(int(a))} gives up "
+                                     f"{m(res.socialized_by_account[a])}" for a in who) + ")"
         return text
 
     def _describe(self, rows) -> str:
@@ -267,3 +252,23 @@ class LiquidationTable(_ui.Component):
                      f"({m(res.insurance_fund_before)} → {m(res.insurance_fund)}).")
         return text
 
+
+def closed_text(closeout, assets) -> str:
+    """A :class:`~widgets.engine.Closeout` in words: "sold 2.447 ETH; repaid 4,661 USD of
+    debt"; ``""`` without one (the book before the call was not given)."""
+    if closeout is None:
+        return ""
+    c, bits = closeout, []
+    if c.part == "pool":
+        for a in assets:                           # in the market's order
+            if a in c.sold:
+                bits.append(f"sold {_units(c.sold[a])} {a}")
+            elif a in c.bought_back:
+                bits.append(f"bought back {_units(c.bought_back[a])} {a} of debt")
+        if c.debt_repaid > 0:
+            bits.append(f"repaid {c.debt_repaid:,.0f} USD of debt")
+        if c.written_off > 1e-9:
+            bits.append(f"wrote off {c.written_off:,.0f} USD")
+    for a, d in c.perps_closed.items():
+        bits.append(f"closed {_units(d)} {a} perp {'long' if d > 0 else 'short'}")
+    return "; ".join(bits)

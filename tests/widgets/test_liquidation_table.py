@@ -22,7 +22,7 @@ def test_rows_are_the_result_fields():
     # 5 ETH sold for 10,000; 425 penalty; 9,575 of the 17,000 debt repaid
     assert row["closed"] == "sold 5 ETH; repaid 9,575 USD of debt"
     for text in ("sold 5 ETH", "$10,000", "$425", "$3,000", "$2,575", "<caption"):
-        assert text in t._table.value
+        assert text in t.table_html
     assert t.summary.startswith("1 account liquidated. account 0: 50% of its cross pool closed "
                                 "(sold 5 ETH; repaid 9,575 USD of debt), penalty $425, equity "
                                 "$3,000 → $2,575")
@@ -33,7 +33,7 @@ def test_bad_debt_and_who_pays():
     t = LiquidationTable(res, names=["borrower"])
     assert t.rows[0]["bad_debt"] == pytest.approx(2_000.0) and t.rows[0]["name"] == "borrower"
     assert res.fund_payout == pytest.approx(1_500.0)
-    assert "paid by the fund $1,500, socialized $500" in t._table.value
+    assert "paid by the fund $1,500, socialized $500" in t.table_html
     assert t.summary.endswith("Bad debt $2,000: the fund paid $1,500, $500 socialized.")
 
 
@@ -59,10 +59,10 @@ def test_nothing_liquidated_and_empty():
 def test_bad_input_is_a_message_and_keeps_the_table():
     res = liquidate(ACCT, ETH)
     t = LiquidationTable(res, book=ACCT)
-    before = (t._table.value, t.summary, t.rows)
+    before = (t.table_html, t.summary, t.rows)
     t.names = ["a", "b"]                                   # one account, two names
     assert "names must give one name per account (1), got 2" in t.problem
-    assert (t._table.value, t.summary, t.rows) == before and t.names == []
+    assert (t.table_html, t.summary, t.rows) == before and t.names == []
     t.book = Book.from_accounts([ACCT, ACCT])
     assert "book must be the book passed to liquidate" in t.problem
     t.result = liquidate(ACCT, ETH, close_factor=0.5)
@@ -75,7 +75,7 @@ def test_penalty_split_and_who_is_deleveraged():
     # Aave: repay 8,500, bonus 5 % = 425, of which 10 % (42.50) to the protocol's fund
     assert float(res.liquidator_bonus.sum()) == pytest.approx(382.5)
     t = LiquidationTable(res, book=ACCT)
-    assert "Penalties $425: $382 to liquidators, $42 to the fund" in t._table.value
+    assert "Penalties $425: $382 to liquidators, $42 to the fund" in t.table_html
     abc = Market(["ABC"], [1.0], asset_weight=0.0, liability_weight=1.0,      # perp only
                  maintenance_margin=0.03, initial_margin=0.05, liquidation_penalty=0.015)
     book = Book.from_accounts([Account([0.0], perps=[500.0], entry_prices=[1.0], cash=100.0),
@@ -84,5 +84,35 @@ def test_penalty_split_and_who_is_deleveraged():
     t = LiquidationTable(res, book=book, names=["A long", "B short"])
     assert [r["name"] for r in t.rows] == ["B short"]
     assert res.socialized_by_account[0] == pytest.approx(400.0)
-    assert "socialized $400 (A long gives up $400)" in t._table.value
+    assert "socialized $400 (A long gives up $400)" in t.table_html
     assert "closed 500 ABC perp short" in t.rows[0]["closed"]
+
+
+def test_names_and_title_hold_any_value_a_cell_assigns():
+    """The bad-input harness on the table's typed inputs (cell and constructor)."""
+    from tests.widgets.hostile import HOSTILE, check_assignment, check_constructor
+
+    def factory(**k):
+        return LiquidationTable(liquidate(ACCT, ETH), book=ACCT, **k)
+
+    findings = []
+    for name in ("names", "title"):
+        for label, value in HOSTILE:
+            for how, problem in (("cell", check_assignment(factory(), name, value)),
+                                 ("constructor", check_constructor(factory, name, value))):
+                if problem:
+                    findings.append(f"{how} {name} = {label}: {problem}")
+    assert not findings, "\n".join(findings)
+
+
+def test_constructor_policy_and_an_account_as_the_book():
+    res = liquidate(ACCT, ETH)
+    t = LiquidationTable(res, book=ACCT, names=["a", "b"])     # bad value: built, message
+    assert "names must give one name per account (1), got 2" in t.problem
+    assert t.names == [] and t.rows[0]["name"] == "account 0"
+    t.book = None
+    assert t.rows[0]["closed"] == "" and t.problem == ""
+    t.book = ACCT                                              # an Account: a one-row book
+    assert isinstance(t.book, Book) and t.rows[0]["closed"].startswith("sold")
+    with pytest.raises(Exception):                             # not a learner input: raises
+        LiquidationTable("not a result")
