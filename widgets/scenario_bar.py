@@ -16,6 +16,7 @@ from . import _ui
 FORMAT_VERSION = 1
 MAX_BYTES = 256_000          # a scenario is a few hundred bytes; anything huge is not one
 _KEYS = {"component", "version", "state", "note"}   # "note": an optional line for presets
+BOM = "\ufeff"               # the byte-order mark some editors put first
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -59,24 +60,34 @@ class ScenarioBar(W.VBox):
     The JSON is ``{"component": "<ClassName>", "version": 1, "state": {...}}`` where ``state``
     is ``component.get_state_dict()`` (a preset may add ``"note": "<one line>"``, shown on
     loading; ``state`` may list only some inputs, the others keep their values). A scenario for
-    another component, bad JSON, unknown settings or values the component rejects are refused
-    with a message in the bar, and the component keeps its state.
+    another component, bad JSON (also nested too deeply to read, or too large to be a scenario),
+    unknown settings or values the component rejects are refused with a short message in the
+    bar (at most 300 characters, long values elided), and the component keeps its state. A
+    leading byte-order mark (Windows editors write one) is accepted from a file, an upload or
+    pasted text alike.
 
     Parameters
     ----------
     component : widgets._ui.Component
-        Anything with ``get_state_dict()``, ``set_state_dict(state) -> bool``, ``problem`` and
-        ``_state_traits``.
+        Anything with ``get_state_dict()``, ``set_state_dict(state) -> bool`` and ``problem``
+        (every component in :mod:`widgets`).
     directory : str, default "scenarios"
         Folder for saved files, relative to the kernel's working directory (the notebook's).
 
-    Traits
-    ------
-    text : Unicode (input/output) — the scenario JSON, shown in the "Scenario JSON" box; it
-        follows the component, and "Load from text" applies what is typed there.
-    directory : Unicode (input) — where ``save``/``load`` read and write.
-    last_saved_path : Unicode (output, read-only) — path of the last file written.
-    status : Unicode (output, read-only) — the last message shown in the bar.
+    Attributes
+    ----------
+    text : str
+        Input and output: the scenario JSON, shown in the "Scenario JSON" box; it follows the
+        component, and "Load from text" applies what is typed there.
+    directory : str
+        Input: where :meth:`save` / :meth:`load` write and read.
+    last_saved_path : str
+        Output: path of the last file written.
+    status : str
+        Output: the last message shown in the bar ("Loaded ...", "Not loaded: ...").
+    controls : dict
+        The bar's controls by name (``"name"``, ``"save"``, ``"files"``, ``"load"``,
+        ``"refresh"``, ``"text"``, ``"load_text"``, ``"upload"``).
 
     Examples
     --------
@@ -92,15 +103,19 @@ class ScenarioBar(W.VBox):
     False
     >>> bar.status
     'Not loaded: this scenario is for CascadeLab, not ShockPanel.'
+    >>> bar.loads("[" * 20_000 + "]" * 20_000)
+    False
+    >>> bar.status
+    'Not loaded: text is nested too deeply to be a scenario.'
     """
 
-    text = T.Unicode("", help="The scenario as JSON.")
+    text = T.Unicode("", help="The scenario as JSON; follows the component.")
     directory = T.Unicode("scenarios", help="Folder for saved scenario files.")
-    last_saved_path = T.Unicode("", read_only=True)
-    status = T.Unicode("", read_only=True)
+    last_saved_path = T.Unicode("", read_only=True, help="Path of the last file written.")
+    status = T.Unicode("", read_only=True, help="The last message shown in the bar.")
 
     def __init__(self, component, directory: str = "scenarios", **kwargs):
-        for need in ("get_state_dict", "set_state_dict", "_state_traits"):
+        for need in ("get_state_dict", "set_state_dict", "problem"):
             if not hasattr(component, need):
                 raise TypeError(f"ScenarioBar needs a Component with {need}, got "
                                 f"{type(component).__name__}")
@@ -138,10 +153,28 @@ class ScenarioBar(W.VBox):
         self._upload.observe(self._on_upload, names="value")
         self.observe(lambda _: self.refresh(), names="directory")
         self._name.observe(self._follow, names="value")
-        if component._state_traits:
-            component.observe(self._follow, names=list(component._state_traits))
+        inputs = list(component.get_state_dict())
+        if inputs:
+            component.observe(self._follow, names=inputs)
         self._follow()
         self.refresh()
+
+    @property
+    def controls(self) -> dict:
+        """The bar's controls by name (see Attributes)."""
+        return {"name": self._name, "save": self._save, "files": self._files,
+                "load": self._load, "refresh": self._refresh, "text": self._text,
+                "load_text": self._load_text, "upload": self._upload}
+
+    def __setattr__(self, name, value):
+        # A wrong type assigned in a cell (``bar.directory = 5``) is a message, not a traceback.
+        if name in ("text", "directory") and "_status_box" in self.__dict__:
+            try:
+                super().__setattr__(name, value)
+            except (T.TraitError, RecursionError) as exc:
+                self._refuse(_ui.readable(exc), "Not changed")
+            return
+        super().__setattr__(name, value)
 
     # -- string ---------------------------------------------------------------------------
     def dumps(self) -> str:
@@ -152,10 +185,18 @@ class ScenarioBar(W.VBox):
 
     def loads(self, text: str, source: str = "text") -> bool:
         """Apply scenario JSON to the component; False (and a message) if it is refused."""
-        if len(text.encode("utf-8", "replace")) > MAX_BYTES:
-            return self._refuse(f"{source} is too large to be a scenario file.")
+        if not isinstance(text, str):
+            return self._refuse(f"{source} must be JSON text (a str), got "
+                                f"{type(text).__name__}.")
+        size = len(text.encode("utf-8", "replace"))
+        if size > MAX_BYTES:
+            return self._refuse(f"{source} is too large to be a scenario file ({size:,} bytes; "
+                                f"a scenario is at most {MAX_BYTES:,}).")
+        text = text.removeprefix(BOM)          # a byte-order mark (Windows editors) is no content
         try:
             payload = json.loads(text, parse_constant=_no_constants)
+        except RecursionError:
+            return self._refuse(f"{source} is nested too deeply to be a scenario.")
         except ValueError as exc:
             where = (f" (line {exc.lineno}, column {exc.colno}: {exc.msg})"
                      if isinstance(exc, json.JSONDecodeError) else f" ({exc})")
@@ -168,19 +209,39 @@ class ScenarioBar(W.VBox):
             return self._refuse(f"{source} is not a scenario: expected "
                                 '{"component": ..., "version": 1, "state": {...}}.')
         if payload["component"] != mine:
-            return self._refuse(f"this scenario is for {payload['component']}, not {mine}.")
-        if payload["version"] != FORMAT_VERSION:
-            return self._refuse(f"scenario format version {payload['version']!r} is not "
+            return self._refuse(f"this scenario is for {_name_of(payload['component'])}, "
+                                f"not {mine}.")
+        version = payload["version"]
+        if isinstance(version, bool) or version != FORMAT_VERSION:
+            return self._refuse(f"scenario format version {_ui.short_repr(version)} is not "
                                 f"supported (this toolkit reads version {FORMAT_VERSION}).")
-        unknown = sorted(set(payload["state"]) - set(self.component._state_traits))
+        known = list(self.component.get_state_dict())
+        unknown = sorted(set(payload["state"]) - set(known))        # JSON keys are strings
         if unknown:
-            return self._refuse(f"unknown setting(s) for {mine}: {', '.join(map(str, unknown))}"
-                                f" (known: {', '.join(self.component._state_traits)}).")
-        if not self.component.set_state_dict(payload["state"]):
+            names = ", ".join(_ui.clip(k, 40) for k in unknown[:5]) + (
+                f" and {len(unknown) - 5:,} more" if len(unknown) > 5 else "")
+            return self._refuse(f"unknown setting(s) for {mine}: {names}"
+                                f" (known: {', '.join(known)}).")
+        if not self._apply(payload["state"]):
             return self._refuse(self.component.problem or f"{mine} rejected the scenario.")
         self._follow()
         note = f" {payload['note']}" if payload.get("note") else ""
         return self._report(f"Loaded {source} into {mine}.{note}")
+
+    def _apply(self, state: dict) -> bool:
+        """``component.set_state_dict(state)``; an error there (a component that does not hold
+        some value itself) puts the old state back and becomes a message."""
+        before = self.component.get_state_dict()
+        try:
+            return bool(self.component.set_state_dict(state))
+        except Exception as exc:                          # noqa: BLE001 - shown, not raised
+            reason = _ui.readable(exc)
+            try:
+                self.component.set_state_dict(before)
+            except Exception:                             # noqa: BLE001
+                reason += " (and the previous state could not be restored)"
+            self._refuse(reason)
+            return False
 
     # -- files ----------------------------------------------------------------------------
     def save(self, name: str | None = None) -> bool:
@@ -216,18 +277,23 @@ class ScenarioBar(W.VBox):
         try:
             if path.stat().st_size > MAX_BYTES:
                 return self._refuse(f"{path} is too large to be a scenario file.")
-            text = path.read_text(encoding="utf-8-sig")
+            text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return self._refuse(f"there is no saved scenario {path}.")
-        except (OSError, UnicodeDecodeError) as exc:
-            return self._refuse(f"could not read {path}: {exc}.")
+        except UnicodeDecodeError:
+            return self._refuse(f"{path} is not a text (UTF-8) file.")
+        except OSError as exc:
+            return self._refuse(f"could not read {path}: {exc.strerror or exc}.")
         return self.loads(text, source=str(path))
 
     def refresh(self) -> list:
         """Re-list the ``.json`` files of the scenarios folder in the menu; returns the names."""
         folder = Path(self.directory)
-        names = sorted(p.stem for p in folder.glob("*.json")
-                       if safe_name(p.stem) == p.stem) if folder.is_dir() else []
+        try:
+            names = sorted(p.stem for p in folder.glob("*.json")
+                           if safe_name(p.stem) == p.stem) if folder.is_dir() else []
+        except OSError:
+            names = []
         keep = self._files.value
         self._files.options = names
         self._files.value = keep if keep in names else (names[0] if names else None)
@@ -239,14 +305,17 @@ class ScenarioBar(W.VBox):
         if not files:
             return
         item = files[-1]
-        source = safe_name(item.get("name", "")) + ".json"
+        source = (safe_name(item.get("name", "")) or "upload") + ".json"
         raw = bytes(item.get("content", b""))
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            self._refuse(f"{source} is not a text (UTF-8) file.")
+        if len(raw) > MAX_BYTES:
+            self._refuse(f"{source} is too large to be a scenario file.")
         else:
-            self.loads(text, source=source)
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                self._refuse(f"{source} is not a text (UTF-8) file.")
+            else:
+                self.loads(text, source=source)
         self._upload.value = ()                  # so the same file can be uploaded again
 
     def _follow(self, change=None) -> None:
@@ -262,14 +331,20 @@ class ScenarioBar(W.VBox):
             f'style="color: var(--jp-content-link-color);">Download {stem}.json</a>')
 
     def _report(self, message: str) -> bool:
+        message = _ui.clip(message, _ui.MAX_MESSAGE)
         self.set_trait("status", message)
         self._status_box.value = (f'<div role="status" aria-live="polite" style="{_ui._TEXT}">'
                                   f"{html.escape(message)}</div>")
         return True
 
     def _refuse(self, reason: str, prefix: str = "Not loaded") -> bool:
-        message = f"{prefix}: {reason}"
+        message = _ui.clip(f"{prefix}: {reason}", _ui.MAX_MESSAGE)
         self.set_trait("status", message)
         self._status_box.value = (f'<div role="alert" style="{_ui._ERROR}">'
                                   f"{html.escape(message)}</div>")
         return False
+
+
+def _name_of(component) -> str:
+    """A component name from a file, safe to show: a short string, else its short repr."""
+    return _ui.clip(component, 60) if isinstance(component, str) else _ui.short_repr(component)
