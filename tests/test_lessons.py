@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.tolerances import shown_numbers
+
 REPO = Path(__file__).resolve().parents[1]
 LESSONS = sorted((REPO / "lessons").glob("[0-9][0-9]_*.ipynb"))
 IDS = [p.stem for p in LESSONS]
@@ -185,12 +187,10 @@ def test_selfcheck_answers_agree_with_engine(path, agreement):
     assert not wrong, f"SelfCheck answers that no longer match the text: {wrong}"
 
 
-_NUMBER = re.compile(r"(\d[\d,]*(?:\.\d+)?)(\s?M\b)?")
-
-
 def quoted_numbers(text: str) -> list:
-    """Every number in ``text`` as a float ('6.53 M' -> 6,530,000; signs dropped)."""
-    return [float(n.replace(",", "")) * (1e6 if m else 1) for n, m in _NUMBER.findall(text)]
+    """Every number in ``text`` as a float ('6.53 M' -> 6,530,000; signs dropped), read by the
+    suite's one prose-number reader, ``tests.support.tolerances.shown_numbers``."""
+    return [value for value, _ in shown_numbers(text)]
 
 
 def test_quoted_numbers_reads_amounts():
