@@ -14,7 +14,7 @@ from . import _ui
 from .engine import (POOLING_POSITIONS, Account, MarginInputError, Market, compare_pooling,
                      isolated_twin, position_liquidation_prices, proportional_split)
 from .shock_panel import (AssetDict, EngineInstance, HeldArguments, ShockPanel, bind_keys,
-                          complete_moves, show_keys)
+                          complete_moves, numbers_only, show_keys)
 
 #: Largest perp size a learner may set, in units of the asset (a billion BTC is already absurd).
 MAX_SIZE = 1e9
@@ -76,6 +76,7 @@ def checked_positions(market: Market, assets, value: dict) -> dict:
     if unknown:
         raise T.TraitError(f"positions keys must be among the lab's perps "
                            f"({', '.join(assets)}), got {_ui.short_repr(unknown[0])}")
+    numbers_only("positions", value)
     try:
         vec = market.per_asset("positions", value)
     except (MarginInputError, TypeError, ValueError, OverflowError) as exc:
@@ -311,6 +312,11 @@ class PoolingLab(HeldArguments, _ui.Component):
     @T.validate("positions")
     def _check_positions(self, proposal) -> dict:
         return checked_positions(self.market, tuple(self._size_sliders), proposal["value"])
+
+    @T.validate("split")
+    def _check_split(self, proposal) -> dict:
+        numbers_only("split", proposal["value"])      # the rules of a split: the engine's
+        return proposal["value"]
 
     @T.validate("shock")
     def _check_shock(self, proposal) -> dict:

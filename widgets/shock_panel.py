@@ -14,7 +14,7 @@ import traitlets as T
 from . import _ui
 from .engine import MarginInputError, Market, crisis_shock, shock_vector
 
-__all__ = ["ShockPanel", "AssetDict", "EngineInstance", "HeldArguments", "complete_moves", "bind_keys", "show_keys",
+__all__ = ["ShockPanel", "AssetDict", "EngineInstance", "HeldArguments", "complete_moves", "numbers_only", "bind_keys", "show_keys",
            "crisis_shock"]      # crisis_shock: the engine's, re-exported for old imports
 
 #: Largest price move a learner may set: +1,000 %. Beyond it prices overflow nothing a market
@@ -65,6 +65,15 @@ class HeldArguments:
         super().__setattr__(name, value)
 
 
+def numbers_only(name: str, value: dict) -> None:
+    """Refuse (``TraitError``) a value of ``value`` that is not a real number ("2", True, None)."""
+    for k, v in value.items():
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer,
+                                                                  np.floating)):
+            raise T.TraitError(f"{name}[{_ui.clip(k, 40)}] must be a number, got "
+                               f"{_ui.short_repr(v)}")
+
+
 def complete_moves(market: Market, current: dict, given: dict, name: str = "shock") -> dict:
     """``given`` (a partial ``{asset: move}``) over ``current``, checked by the engine.
 
@@ -72,6 +81,7 @@ def complete_moves(market: Market, current: dict, given: dict, name: str = "shoc
     (:func:`~widgets.engine.shock_vector`); a refusal raises ``TraitError`` with the engine's
     message, which the component base shows in the widget.
     """
+    numbers_only(name, given)
     try:
         vec = shock_vector(market, {**current, **given})
     except (MarginInputError, TypeError, ValueError, OverflowError) as exc:
