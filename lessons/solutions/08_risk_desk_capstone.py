@@ -9,8 +9,7 @@ every one against the numbers in the lesson's Solution block. Run from the repos
 """
 import numpy as np
 
-from widgets.engine import Book, Market, cascade
-from widgets.shock_panel import crisis_shock
+from widgets.engine import Book, Market, cascade, crisis_shock
 
 venue = Market.example()
 venue = venue.replace(depth=venue.depth * 30)
