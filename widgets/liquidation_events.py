@@ -70,6 +70,10 @@ class LiquidationTable(_ui.Component):
     title : str, optional
         The table's caption.
 
+    Bad ``names`` or ``title`` never raise: the table is built without them and ``problem``
+    says why (see :class:`~widgets._ui.Component`); a ``result`` or ``book`` of the wrong type,
+    or a book that is not the one passed to the call, raises as the engine does.
+
     Attributes
     ----------
     result : LiquidationResult or None
@@ -119,8 +123,10 @@ class LiquidationTable(_ui.Component):
         self._compute()
         self._show()
         self.observe(self._on_input, names=["result", "book", "names", "title"])
-        given = {"names": names, "title": title}
-        self._apply_inputs({k: v for k, v in given.items() if v != getattr(self, k)})
+        # a value equal to the default changes nothing (and must not repeat an earlier message)
+        given = {k: v for k, v in (("names", names), ("title", title))
+                 if not (type(v) in (list, tuple, str) and v == type(v)(getattr(self, k)))}
+        self._apply_inputs(given)
 
     @T.validate("book")
     def _one_row_book(self, proposal):
