@@ -70,8 +70,8 @@ def numbers_only(name: str, value: dict) -> None:
     for k, v in value.items():
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer,
                                                                   np.floating)):
-            raise T.TraitError(f"{name}[{_ui.clip(k, 40)}] must be a number, got "
-                               f"{_ui.short_repr(v)}")
+            raise T.TraitError(f"{name} must be numbers, got {_ui.short_repr(v)} for "
+                               f"{_ui.clip(k, 40)}")
 
 
 def complete_moves(market: Market, current: dict, given: dict, name: str = "shock") -> dict:

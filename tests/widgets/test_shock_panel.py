@@ -63,7 +63,7 @@ def test_bad_shock_from_code_shows_message_and_keeps_state():
                        ({"DOGE": 0.1}, "DOGE"),
                        ({"ETH": -1.0}, "shock[ETH]"),
                        ({"ETH": 1e308}, "shock[ETH] must be at most 10"),
-                       ({"SOL": "x"}, "shock[SOL] must be a number, got 'x'"),
+                       ({"SOL": "x"}, "shock must be numbers, got 'x' for SOL"),
                        ({str(i): 0.0 for i in range(5_000)}, "at most 1000 entries"),
                        ("30000", "shock must be a dict"),
                        (None, "shock must be a dict")):
