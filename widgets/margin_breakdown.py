@@ -237,19 +237,21 @@ class MarginBreakdown(AccountView):
                          f"is 0 or more"))
         self._badge.value = f'<div style="{_BADGE.format(c=colour)}">{html.escape(text)}</div>'
         self._table.value = self._html_table(c, pool)
-        self._set_summary(self._describe(r, c, pool))
+        self._set_summary(self._describe(w))
 
-    def _describe(self, r, c, pool) -> str:
-        pnl, mm = float(c["perp_pnl"].sum()), float(c["maintenance"].sum())
+    def _describe(self, w) -> str:
+        """The waterfall in words: the engine's steps, named."""
+        r, pool = w.report, w.pool_health
+        haircut, pnl, mm = -float(w.steps[1]), float(w.steps[3]), -float(w.steps[4])
         text = (f"{'Pool health' if self.account.mode == 'isolated' else 'Health'} "
                 f"{_ui.money(pool)} = collateral {_ui.money(r.weighted_collateral)} (after a "
-                f"{_ui.money(c['haircut'].sum())} haircut) − debt "
+                f"{_ui.money(haircut)} haircut) − debt "
                 f"{_ui.money(r.weighted_liabilities)} "
                 + (f"+ perp PnL {_ui.money(pnl)}" if pnl >= 0
                    else f"− perp loss {_ui.money(-pnl)}")
                 + f" − maintenance {_ui.money(mm)}.")
         if self.account.mode == "isolated":
-            buckets = [f"{a} {_ui.money(h)}" for a, h in zip(self._columns, r.bucket_health)
+            buckets = [f"{a} {_ui.money(h)}" for a, h in zip(w.columns, r.bucket_health)
                        if np.isfinite(h)]
             text += (f" The perps sit in isolated buckets (health: {', '.join(buckets) or 'none'});"
                      f" account health {_ui.money(r.health)} is that of its weakest part.")
