@@ -2,7 +2,6 @@
 price of each position — known answers worked by hand."""
 import math
 
-import numpy as np
 import pytest
 
 from widgets.engine import (CONTRIBUTION_KINDS, Account, Market, health_waterfall,
