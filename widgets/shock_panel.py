@@ -14,11 +14,12 @@ import traitlets as T
 from . import _ui
 from .engine import MarginInputError, Market, crisis_shock, shock_vector
 
-__all__ = ["ShockPanel", "AssetDict", "EngineInstance", "HeldArguments", "complete_moves", "numbers_only", "bind_keys", "show_keys",
+__all__ = ["ShockPanel", "AssetDict", "EngineInstance", "HeldArguments", "complete_moves",
+           "numbers_only", "bind_keys", "show_keys",
            "crisis_shock"]      # crisis_shock: the engine's, re-exported for old imports
 
-#: Largest price move a learner may set: +1,000 %. Beyond it prices overflow nothing a market
-#: can do; the engine's own rule is only "> -100 %".
+#: Largest price move a learner may set: +1,000 % (nothing a market does in a day; the engine's
+#: own rule is only "> -100 %", and far larger moves overflow the numbers).
 MOVE_MAX = 10.0
 #: Most entries a ``{asset: number}`` input may have (a market has a handful of assets).
 MAX_KEYS = 1_000
