@@ -13,6 +13,7 @@ import json
 import re
 import reprlib
 import warnings
+import functools
 from functools import cached_property
 
 import ipywidgets as W
@@ -467,6 +468,13 @@ def ordinal_scale(domain) -> OrdinalScale:
     return OrdinalScale(domain=list(domain))
 
 
+def _num(x: float) -> str:
+    """A bound or value as a reader writes it: 50,000,000 / 0.05 / -0.5 / 1e+308."""
+    if x == int(x) and abs(x) < 1e15:
+        return f"{int(x):,}"
+    return f"{x:g}"
+
+
 class Finite(T.Float):
     """A finite float input with inclusive bounds (the range of the control that shows it).
 
@@ -485,7 +493,8 @@ class Finite(T.Float):
             raise T.TraitError(f"{name} must be a finite number, got {value}")
         if (self.min is not None and value < self.min) or \
                 (self.max is not None and value > self.max):
-            raise T.TraitError(f"{name} must be in [{self.min:g}, {self.max:g}], got {value:g}")
+            raise T.TraitError(f"{name} must be in [{_num(self.min)}, {_num(self.max)}], "
+                               f"got {_num(value)}")
         return value
 
 
@@ -536,10 +545,13 @@ class Component(W.VBox):
       no warning in the cell. ``_silently()`` is the one way to set traits or controls
       without their observers taking it as the learner's input.
 
-    **Constructor policy** (every component): bad *values* for inputs never raise; the
-    component is built with the input's default and ``problem`` names the refused argument.
-    Only arguments that are not inputs (``market``, ``book``, ``account``) raise
-    ``MarginInputError``/``TypeError`` at construction, as the engine does.
+    **Constructor policy** (every component): a bad value for any trait the component
+    declares (inputs, and objects such as ``account``, ``book``, ``result``) never raises,
+    whether passed to the constructor or assigned later: the component is built with that
+    trait's default and ``problem`` names the refused argument and why (several refusals are
+    listed together). Constructor arguments that are not traits (``market`` where it is not a
+    trait, ``n_accounts``, ``seed``, a SelfCheck's ``question`` and ``answer``) are checked as
+    the engine checks its arguments and raise ``MarginInputError`` / ``TypeError``.
 
     Attributes
     ----------
@@ -599,9 +611,7 @@ class Component(W.VBox):
     def __setattr__(self, name, value):
         # A wrong type assigned in a cell (``lab.seed = 1.5``) fails in traitlets' own
         # validation, before any observer runs: hold it here, as a message, like any bad input.
-        cls_attr = getattr(type(self), name, None)
-        if name in self._state_traits or (isinstance(cls_attr, T.TraitType)
-                                          and cls_attr.read_only):
+        if name in _own_traits(type(self)):
             try:
                 super().__setattr__(name, value)
             except (T.TraitError, RecursionError) as exc:
@@ -615,11 +625,16 @@ class Component(W.VBox):
         policy: a refused value leaves the default and names the argument in ``problem``)."""
         refused = []
         for name, value in given.items():
+            self._clear_problem()
             self.__setattr__(name, value)
             if self.problem:
                 refused.append(self.problem)
-        if refused:
-            self._show_problem(" ".join(refused))
+        if len(refused) == 1:
+            self._show_problem(refused[0])
+        elif refused:
+            reasons = "; ".join(_reason(r) for r in refused)
+            self._show_problem(_HEAD + clip(reasons, MAX_MESSAGE - len(_HEAD) - len(_TAIL))
+                               + _TAIL)
 
     # -- one binding mechanism ----------------------------------------------------------------
     @contextlib.contextmanager
@@ -783,16 +798,31 @@ def readable(exc: BaseException) -> str:
     if isinstance(exc, RecursionError):
         text = "the value is nested too deeply to read"
     elif isinstance(exc, T.TraitError):
-        text = text.split(". Expected")[0].split(" expected ")[0]
-        # traitlets names the class: "The 'seed' trait of a CascadeLab instance must be an
-        # int, but a value of 1.5 <class 'float'> was specified" -> keep name and value
+        # traitlets: "The 'book' trait of an InsuranceFundLab instance expected a Book, not
+        # the str 'x'." / "... must be an int, but a value of 1.5 <class 'float'> was
+        # specified." -> "book must be a Book, not the str 'x'"
+        text = text.split(". Expected")[0]
         text = re.sub(r"^The '(\w+)' trait of an? \w+ instance", r"\1", text)
+        text = re.sub(r"^(\w+) expected ", r"\1 must be ", text)
         text = re.sub(r" <class '[\w.]+'>", "", text)
     elif isinstance(exc, (RuntimeWarning, FloatingPointError, OverflowError)):
         text = "the numbers overflowed (a value far outside what a market can do)"
-    tail = ". The last valid result is still shown."
-    head = "That input was not accepted: "
-    return head + clip(text.rstrip("."), MAX_MESSAGE - len(head) - len(tail)) + tail
+    return _HEAD + clip(text.rstrip("."), MAX_MESSAGE - len(_HEAD) - len(_TAIL)) + _TAIL
+
+
+_HEAD, _TAIL = "That input was not accepted: ", ". The last valid result is still shown."
+
+
+def _reason(message: str) -> str:
+    """The reason inside a :func:`readable` message."""
+    return message.removeprefix(_HEAD).removesuffix(_TAIL)
+
+
+@functools.lru_cache(maxsize=None)
+def _own_traits(cls) -> frozenset:
+    """The traits a component declares (inputs, outputs, objects such as ``market``), not the
+    layout traits every ipywidgets box has: assignments to these are held as messages."""
+    return frozenset(set(cls.class_trait_names()) - set(W.VBox.class_trait_names()))
 
 
 def _plain(value):

@@ -47,7 +47,7 @@ def test_bad_input_is_a_message(chart):
     before = (chart.order, chart.given_up, chart.summary)
     shown = {n: c.value for n, c in chart.controls.items()}
     chart.bankruptcy_price = -5.0
-    assert "bankruptcy_price must be in [0, 1e+12]" in chart.problem
+    assert "bankruptcy_price must be in [0, 1,000,000,000,000]" in chart.problem
     assert (chart.order, chart.given_up, chart.summary) == before
     assert chart.bankruptcy_price == 103.0
     chart.bankruptcy_price = 0.0                          # the engine's rule: above 0
@@ -63,7 +63,7 @@ def test_bad_input_is_a_message(chart):
 @pytest.mark.parametrize("name, value, words", [
     ("bankruptcy_price", float("nan"), "bankruptcy_price must be a finite number"),
     ("bankruptcy_price", "103", "bankruptcy_price must be a number"),
-    ("quantity", 10**100, "quantity must be in [0, 1e+12]"),
+    ("quantity", 10**100, "quantity must be in [0, 1,000,000,000,000]"),
     ("quantity", 4.6, "quantity must be at most 4.5 (1.5x the units open on the short side)"),
     ("quantity", float("inf"), "quantity must be a finite number"),
 ])

@@ -104,16 +104,16 @@ def test_market_without_brackets_draws_flat_lines():
 
 @pytest.mark.parametrize("name, value, words", [
     ("leverage", 1.0, "leverage must be above 1"),
-    ("leverage", 0.5, "leverage must be in [1, 1000], got 0.5"),
+    ("leverage", 0.5, "leverage must be in [1, 1,000], got 0.5"),
     ("leverage", 500.0, "at most 125"),
     ("leverage", float("nan"), "leverage must be a finite number"),
-    ("leverage", 1e308, "leverage must be in [1, 1000]"),
+    ("leverage", 1e308, "leverage must be in [1, 1,000]"),
     ("leverage", "ten", "leverage must be a number"),
     ("entry_price", float("inf"), "entry_price must be a finite number"),
-    ("entry_price", 1e308, "entry_price must be in [0, 1e+12]"),
+    ("entry_price", 1e308, "entry_price must be in [0, 1,000,000,000,000]"),
     ("entry_price", 1e-300, "overflowed"),
     ("asset", "ETH", "asset must be one of ['BTC']"),
-    ("entry_price", -1.0, "entry_price must be in [0, 1e+12]"),
+    ("entry_price", -1.0, "entry_price must be in [0, 1,000,000,000,000]"),
     ("entry_price", 0.0, "entry_price must be in (0.0, inf)"),
     ("market", Market(["ETH"], [2_000.0]), "asset must be one of ['ETH']"),
 ])

@@ -249,7 +249,7 @@ def test_legends_are_outside_the_figures(lab):
     ("shock", 5.0, "shock must be in [-0.5, 0], got 5"),      # ran at +500 % before
     ("shock", None, "shock must be a number, got None"),
     ("shock", 1e308, "shock must be in [-0.5, 0]"),
-    ("depth", 0.0, "depth must be in [0.1, 1000]"),
+    ("depth", 0.0, "depth must be in [0.1, 1,000]"),
     ("impact", "cubic", "impact must be one of"),
     ("impact", "quadratic", "impact must be one of"),
     ("close_factor", 0.0, "close_factor must be in [0.05, 1]"),

@@ -130,13 +130,13 @@ def test_no_bad_debt_shows_no_bars():
 
 
 @pytest.mark.parametrize("trait, bad, words", [
-    ("fund", -1.0, "fund must be in [0, 6e+07]"),
+    ("fund", -1.0, "fund must be in [0, 60,000,000]"),
     ("fund", float("nan"), "fund must be a finite number"),
     ("fund", 1e308, "fund must be in [0,"),
     ("shock", -1.5, "shock must be in [-0.5, 0]"),
     ("shock", 5.0, "shock must be in [-0.5, 0]"),
     ("shock", None, "shock must be a number"),
-    ("depth", 0.0, "depth must be in [0.1, 1000]"),
+    ("depth", 0.0, "depth must be in [0.1, 1,000]"),
 ])
 def test_bad_input_shows_message_and_keeps_state(lab, trait, bad, words, recwarn):
     state, summary, bars = lab.get_state_dict(), lab.summary, shown(lab, "bars")

@@ -114,5 +114,5 @@ def test_constructor_policy_and_an_account_as_the_book():
     assert t.rows[0]["closed"] == "" and t.problem == ""
     t.book = ACCT                                              # an Account: a one-row book
     assert isinstance(t.book, Book) and t.rows[0]["closed"].startswith("sold")
-    with pytest.raises(Exception):                             # not a learner input: raises
-        LiquidationTable("not a result")
+    t = LiquidationTable("not a result")                       # a trait: held as a message
+    assert "result must be a LiquidationResult" in t.problem and t.rows == []
