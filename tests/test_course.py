@@ -67,8 +67,8 @@ def test_a_question_id_can_be_registered_only_once():
 def test_ask_shows_the_question_not_the_answer_and_marks_with_the_engine(progress_file):
     account, market = _lesson00()
     q = ask("hf_after_fall", account=account, market=market)
-    assert "Q1." in q._question.value and "health factor" in q._question.value
-    assert q._explain_box.value == "" and q._toggle.disabled      # nothing shown before a guess
+    assert "Q1." in q.question_text and "health factor" in q.question_text
+    assert q.explanation_shown == "" and q.controls["explanation"].disabled      # nothing shown before a guess
     assert q.expected == pytest.approx(1.5882)
     q.response = 1.5882
     assert q.check() is True
@@ -109,9 +109,9 @@ def test_right_answer_is_kept_across_sessions(progress_file):
     assert Progress().correct("00") == {"hf_after_fall"}     # a new session, same env file
     registry._PROGRESS.clear()                               # ... which reads the file again
     again = ask("hf_after_fall", account=account, market=market)
-    assert "answered this right in an earlier session" in again._question.value
+    assert "answered this right in an earlier session" in again.question_text
     assert "answered this right" not in ask("margin_ratio_reading", crash=margin_report(
-        account, market, prices=market.shocked({"ETH": -0.55}).prices))._question.value
+        account, market, prices=market.shocked({"ETH": -0.55}).prices)).question_text
     text = course_map_markdown(Progress())
     assert "1 of 2 right: Q1 ✓ Q2 ○" in text and "**1 of " in text
     assert str(progress_file) in text

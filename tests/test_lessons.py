@@ -153,10 +153,11 @@ for path in sys.argv[1:]:
         for c in checks:
             c._cml_seen = True
             row = {"id": getattr(c, "question_id", None), "expected": c.expected,
-                   "numeric": c._choices is None, "tol": c._tol, "abs_tol": c._abs_tol}
+                   "numeric": c.choices is None, "tol": c.tolerance[0],
+                   "abs_tol": c.tolerance[1]}
             try:
                 row["agrees"] = c.agrees_with_text()
-                row["answer"] = c._expected()
+                row["answer"] = c.answer_now()
                 row["explanation"] = c.explanation_text()
             except Exception as exc:
                 row["agrees"] = repr(exc)

@@ -279,6 +279,16 @@ class SelfCheck(_ui.Component):
         self._unlock()
         self._toggle.value = True
 
+    @property
+    def question_text(self) -> str:
+        """The question as shown, HTML included (its number, any "answered earlier" note)."""
+        return self._question.value
+
+    def answer_now(self):
+        """The engine's answer for the current scenario (a float, or the right choice): what
+        :meth:`check` marks against. Raises what ``answer()`` raises."""
+        return self._expected()
+
     def explanation_text(self) -> str:
         """The explanation as it would be shown now (evaluated if it is a callable)."""
         return self._explanation() if callable(self._explanation) else self._explanation
