@@ -414,7 +414,7 @@ class Book:
         P = market.prices
         if stable is None:
             k = int(np.argmin(market.volatility))
-            stable_idx = k if market.volatility[k] < 0.01 and n > 1 else None
+            stable_idx = k if market.is_stablecoin[k] and n > 1 else None
         else:
             stable_idx = market.index(stable)
         risky = np.array([i for i in range(n) if i != stable_idx])

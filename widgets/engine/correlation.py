@@ -23,18 +23,18 @@ from itertools import combinations
 import numpy as np
 
 from ._validate import MarginInputError, check_correlation, format_value
-from .market import Market
+from .market import STABLECOIN_VOLATILITY, Market
 
 _TOL = 1e-8
 
 
-def correlation_pairs(market: Market, min_volatility: float = 0.01) -> dict:
+def correlation_pairs(market: Market, min_volatility: float = STABLECOIN_VOLATILITY) -> dict:
     """The market's correlations between volatile assets, as ``{"A-B": rho}`` in asset order.
 
     Parameters
     ----------
     market : Market
-    min_volatility : float, default 0.01
+    min_volatility : float, default STABLECOIN_VOLATILITY (0.01)
         Assets with a daily volatility below this (stablecoins) are left out.
 
     Returns
