@@ -11,7 +11,7 @@ import traitlets as T
 
 from . import _ui
 from .engine import Account, MarginInputError, Market, example_account, shock_vector
-from .shock_panel import AssetDict, EngineInstance, HeldArguments, ShockPanel, complete_moves
+from .shock_panel import AssetDict, EngineInstance, ShockPanel, complete_moves
 
 
 def nice_ceiling(x: float) -> float:
@@ -27,7 +27,7 @@ def nice_ceiling(x: float) -> float:
     return float(next(m * e for m in steps if m * e >= x * (1 - 1e-12)))
 
 
-class AccountView(HeldArguments, _ui.Component):
+class AccountView(_ui.Component):
     """One account at shocked prices: the base of HealthGauge and MarginBreakdown.
 
     ``account`` and ``market`` are arguments (a wrong one raises at construction, as the
@@ -52,7 +52,6 @@ class AccountView(HeldArguments, _ui.Component):
     shock = AssetDict(help="{asset: fractional price move}, each in (-1, 10]; a partial dict "
                            "changes only the assets it names (as in ShockPanel).")
     _state_traits = ("shock",)
-    _held_arguments = ("account", "market")
 
     def __init__(self, account: Account | None = None, market: Market | None = None,
                  **kwargs):
@@ -70,7 +69,6 @@ class AccountView(HeldArguments, _ui.Component):
         with self._silently():
             self.account, self.market = account, market
             self.shock = {}                                # every asset at 0
-        self._built = True
         self._compute()                 # a bad account or market raises MarginInputError here
         self._show()
         self._expose(controls=self._panel.controls)

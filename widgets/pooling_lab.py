@@ -13,8 +13,8 @@ from bqplot import Bars, Label, Lines
 from . import _ui
 from .engine import (POOLING_POSITIONS, Account, MarginInputError, Market, compare_pooling,
                      isolated_twin, position_liquidation_prices, proportional_split)
-from .shock_panel import (AssetDict, EngineInstance, HeldArguments, ShockPanel, bind_keys,
-                          complete_moves, numbers_only, show_keys)
+from .shock_panel import (AssetDict, EngineInstance, ShockPanel, bind_keys, complete_moves,
+                          numbers_only, show_keys)
 
 #: Largest perp size a learner may set, in units of the asset (a billion BTC is already absurd).
 MAX_SIZE = 1e9
@@ -89,7 +89,7 @@ def checked_positions(market: Market, assets, value: dict) -> dict:
     return sizes
 
 
-class PoolingLab(HeldArguments, _ui.Component):
+class PoolingLab(_ui.Component):
     """One portfolio margined two ways: cross (one pool) vs isolated (a bucket per perp).
 
     Cross pools cash and every perp, so it fails less often (its health is the sum of the
@@ -179,7 +179,6 @@ class PoolingLab(HeldArguments, _ui.Component):
     isolated_liquidation_prices = T.Dict(read_only=True, help="{asset: price} at which that "
                                                               "perp's bucket fails.")
     _state_traits = ("positions", "collateral", "split", "shock")
-    _held_arguments = ("market",)
 
     def __init__(self, market: Market | None = None, **kwargs):
         given = {k: kwargs.pop(k) for k in self._state_traits if k in kwargs}
@@ -238,7 +237,6 @@ class PoolingLab(HeldArguments, _ui.Component):
         with self._silently():
             self.market, self.positions = market, positions
             self.collateral, self.shock = float(collateral), {}
-        self._built = True
         self._compute()
         self._sync_controls()
         self._show()

@@ -14,7 +14,7 @@ import traitlets as T
 from . import _ui
 from .engine import MarginInputError, Market, crisis_shock, shock_vector
 
-__all__ = ["ShockPanel", "AssetDict", "EngineInstance", "HeldArguments", "complete_moves",
+__all__ = ["ShockPanel", "AssetDict", "EngineInstance", "complete_moves",
            "numbers_only", "bind_keys", "show_keys",
            "crisis_shock"]      # crisis_shock: the engine's, re-exported for old imports
 
@@ -48,22 +48,6 @@ class EngineInstance(T.Instance):
             raise T.TraitError(f"{self.name} must be an engine {self.klass.__name__}, got "
                                f"{_ui.short_repr(value)}")
         return value
-
-
-class HeldArguments:
-    """Mixin (before ``_ui.Component``): an argument that is not an input (``market``,
-    ``account``) assigned in a cell with a wrong type shows a message, as an input does."""
-
-    _held_arguments: tuple = ()
-
-    def __setattr__(self, name, value):
-        if name in self._held_arguments and self.__dict__.get("_built"):
-            try:
-                super().__setattr__(name, value)
-            except T.TraitError as exc:
-                self._show_problem(_ui.readable(exc))
-            return
-        super().__setattr__(name, value)
 
 
 def numbers_only(name: str, value: dict) -> None:
@@ -122,7 +106,7 @@ def show_keys(values: dict, controls: dict, default: float = 0.0) -> None:
         _ui.display_value(control, v)
 
 
-class ShockPanel(HeldArguments, _ui.Component):
+class ShockPanel(_ui.Component):
     """Price shocks per asset, as fractions (-0.2 is a 20 % fall).
 
     Parameters
@@ -157,7 +141,6 @@ class ShockPanel(HeldArguments, _ui.Component):
     shocked_prices = T.List(T.Float(), read_only=True,
                             help="Prices after the shock, in market order.")
     _state_traits = ("shock",)
-    _held_arguments = ("market",)
 
     def __init__(self, market: Market | None = None, **kwargs):
         given = {k: kwargs.pop(k) for k in self._state_traits if k in kwargs}
@@ -179,7 +162,6 @@ class ShockPanel(HeldArguments, _ui.Component):
         with self._silently():
             self.market = market
             self.shock = {}                                 # every asset at 0
-        self._built = True
         self._compute()
         self._show()
         bind_keys(self, "shock", self._sliders)
