@@ -305,8 +305,14 @@ def liquidate_state(state: LiquidationState, market: Market, P: np.ndarray, rule
         pool_equity = sums[VALUE, rows] + pnl[rows]
         available = sums[WC, rows] + pnl[rows]
         requirement = sums[WL, rows] + sums[MM, rows]
-        f_c, f_d, f_p, due, full = _pool_fractions(rules, market, P, h, cq, cash, pnl[rows],
-                                                   pool_equity, available, requirement, pen)
+        f_c, f_d, f_p, due, forced = _pool_fractions(rules, market, P, h, cq, cash,
+                                                     pnl[rows], pool_equity, available,
+                                                     requirement, pen)
+        # Closed in full: forced, or a partial close whose fractions reached 1 everywhere (an
+        # Aave pass repaying all the debt with all the collateral): either way nothing is left
+        # at stake, and any shortfall is bad debt.
+        seized_all = np.ones(rows.size, dtype=bool) if f_c is None else f_c.min(1) >= 1.0
+        full = forced | (seized_all & (f_d >= 1.0) & (f_p >= 1.0))
         closed_h = (f_d[:, None] * h if f_c is None
                     else f_c * np.maximum(h, 0.0) - f_d[:, None] * np.maximum(-h, 0.0))
         closed_q = f_p[:, None] * cq
