@@ -56,12 +56,9 @@ class AccountView(_ui.Component):
     def __init__(self, account: Account | None = None, market: Market | None = None,
                  **kwargs):
         given = {k: kwargs.pop(k) for k in self._state_traits if k in kwargs}
-        market = Market.example() if market is None else market
-        if not isinstance(market, Market):
-            raise TypeError(f"market must be an engine Market, got {_ui.short_repr(market)}")
-        account = example_account(market) if account is None else account
-        if not isinstance(account, Account):
-            raise TypeError(f"account must be an engine Account, got {_ui.short_repr(account)}")
+        market = _ui.engine_argument("market", market, Market, Market.example)
+        account = _ui.engine_argument("account", account, Account,
+                                      lambda: example_account(market))
         self._assets = tuple(market.assets)
         self._scaled_for = None
         self._panel = ShockPanel(market)

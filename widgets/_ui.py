@@ -22,7 +22,7 @@ import traitlets as T
 from bqplot import Axis, Figure, LinearScale, OrdinalScale
 
 from . import _controls
-from .engine import MarginInputError
+from .engine import Account, Book, MarginInputError
 
 # Okabe & Ito (2008) colour-blind-safe palette; meaning is never carried by colour alone (every
 # mark also has a label, legend or text summary).
@@ -568,6 +568,14 @@ class Component(W.VBox):
     _bindings: dict         # input name -> (control, scale)
 
     def __init__(self, **kwargs):
+        # Outputs passed to the constructor (``CascadeLab(n_liquidated=5)``) are refused like
+        # any bad argument: a message once the component is built (see ``_apply_inputs``).
+        outputs = [n for n in kwargs if n in _own_traits(type(self))
+                   and getattr(type(self), n).read_only]
+        self._refused_outputs = [f"{n} is a result the component computes, not a setting"
+                                 for n in outputs]
+        for n in outputs:
+            kwargs.pop(n)
         super().__init__(**kwargs)
         self.add_class("cml-component")
 
@@ -623,7 +631,7 @@ class Component(W.VBox):
     def _apply_inputs(self, given: dict) -> None:
         """Apply constructor inputs one by one, as later assignments would be (the constructor
         policy: a refused value leaves the default and names the argument in ``problem``)."""
-        refused = []
+        refused = [_HEAD + r + _TAIL for r in self.__dict__.get("_refused_outputs", ())]
         for name, value in given.items():
             self._clear_problem()
             self.__setattr__(name, value)
@@ -816,6 +824,49 @@ _HEAD, _TAIL = "That input was not accepted: ", ". The last valid result is stil
 def _reason(message: str) -> str:
     """The reason inside a :func:`readable` message."""
     return message.removeprefix(_HEAD).removesuffix(_TAIL)
+
+
+def engine_argument(name: str, value, kind: type, default=None):
+    """A constructor's engine object (``market``, ``book``, ``account``): ``default()`` when
+    ``value`` is None, else ``value`` if it is a ``kind``; anything else raises
+    :class:`MarginInputError` naming the argument, as the engine does (the constructor policy:
+    the objects a component is built on are the caller's code, not a learner's setting)."""
+    if value is None and default is not None:
+        return default()
+    if not isinstance(value, kind):
+        article = "an" if kind.__name__[0] in "AEIOU" else "a"
+        raise MarginInputError(f"{name} must be {article} {kind.__name__}, got "
+                               f"{short_repr(value)}")
+    return value
+
+
+def book_argument(name: str, value, default=None):
+    """A constructor's book: ``default()`` when None, a :class:`Book` as is, an
+    :class:`Account` as a one-row book; anything else raises :class:`MarginInputError`."""
+    if isinstance(value, Account):
+        return value.to_book()
+    return engine_argument(name, value, Book, default)
+
+
+def names_argument(value, n_accounts: int) -> list:
+    """Account names for a book of ``n_accounts``: None gives "account 0", "account 1", ...;
+    otherwise a sequence of ``n_accounts`` strings, else :class:`MarginInputError`."""
+    if value is None:
+        return [f"account {i}" for i in range(n_accounts)]
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") \
+            or len(value) != n_accounts or not all(isinstance(v, str) for v in value):
+        raise MarginInputError(f"names must be a list of {n_accounts} strings (one per "
+                               f"account), got {short_repr(value)}")
+    return list(value)
+
+
+def choice_argument(name: str, value, options) -> str:
+    """A constructor's named choice (``side="short"``): one of ``options``, else
+    :class:`MarginInputError`."""
+    if not isinstance(value, str) or value not in options:
+        raise MarginInputError(f"{name} must be one of {list(options)}, got "
+                               f"{short_repr(value)}")
+    return value
 
 
 @functools.lru_cache(maxsize=None)

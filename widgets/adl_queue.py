@@ -99,16 +99,17 @@ class AdlQueueChart(_ui.Component):
     def __init__(self, book=None, market: Market | None = None, asset: str | None = None,
                  side: str = "short", names=None, **kwargs):
         given = {k: kwargs.pop(k) for k in self._state_traits if k in kwargs}
-        market = market if market is not None else Market.example()
+        market = _ui.engine_argument("market", market, Market, Market.example)
         price = None
         if book is None:
             example = adl_example(market)
             book, price = example.book, example.bankruptcy_price
             names = names if names is not None else list(example.names)
             asset = asset or example.asset
-        if isinstance(book, Account):
-            book = book.to_book()
-        asset = asset or market.assets[0]
+        book = _ui.book_argument("book", book)
+        asset = _ui.choice_argument("asset", asset or market.assets[0], market.assets)
+        side = _ui.choice_argument("side", side, ("short", "long"))
+        names = _ui.names_argument(names, book.n_accounts)
         if price is None:              # the asset's mark (1.0 if the market has no such asset)
             price = float(market.prices[list(market.assets).index(asset)]) \
                 if asset in market.assets else 1.0
@@ -127,8 +128,7 @@ class AdlQueueChart(_ui.Component):
         self.set_trait("book", book)
         self.set_trait("asset", asset)
         self.set_trait("side", side)
-        self.set_trait("names", list(names) if names is not None else
-                       [f"account {i}" for i in range(book.n_accounts)])
+        self.set_trait("names", names)
         with self._silently():
             self.bankruptcy_price = price
         if self._guard(self._compute):         # else e.g. an asset the market does not have

@@ -107,7 +107,7 @@ class BracketChart(_ui.Component):
         self._build()
         super().__init__(children=[self._problem_box, W.HBox([self._rate_fig, self._lp_fig]),
                                    self._summary_box], **kwargs)
-        self.set_trait("market", market if market is not None else Market.example())
+        self.set_trait("market", _ui.engine_argument("market", market, Market, Market.example))
         if self._guard(self._compute):
             self._show()
         self.observe(self._on_input, names=["market", *self._state_traits])

@@ -214,9 +214,9 @@ class CascadeLab(_ui.Component):
 
     def __init__(self, market: Market | None = None, book: Book | None = None,
                  n_accounts: int = 10_000, seed: int = 0, **kwargs):
-        self.market = market if market is not None else Market.example()
-        if book is not None and not isinstance(book, Book):
-            raise TypeError(f"book must be a Book, got {type(book).__name__}")
+        self.market = _ui.engine_argument("market", market, Market, Market.example)
+        if book is not None:
+            book = _ui.book_argument("book", book)
         given = {k: kwargs.pop(k) for k in self._state_traits if k in kwargs}
         self._given_book, self._n_accounts, self._seed = book, n_accounts, seed
         self._books = {}

@@ -144,9 +144,9 @@ class CorrelationLab(_ui.Component):
     def __init__(self, market: Market | None = None, account: Account | None = None,
                  **kwargs):
         given = {name: kwargs.pop(name) for name in _INPUTS if name in kwargs}
-        market = market if market is not None else Market.example()
-        if not isinstance(market, Market):
-            raise TypeError(f"market must be a Market, got {type(market).__name__}")
+        market = _ui.engine_argument("market", market, Market, Market.example)
+        if account is not None:
+            account = _ui.engine_argument("account", account, Account)
         self._assets, pairs = market.assets, correlation_pairs(market)
         # Pair names accepted from code ("BTC-ETH" or "ETH-BTC") -> the slider's name.
         self._names = {f"{x}-{y}": f"{a}-{b}" for a in self._assets for b in self._assets

@@ -125,9 +125,9 @@ class InsuranceFundLab(_ui.Component):
 
     def __init__(self, market: Market | None = None, book: Book | None = None,
                  n_accounts: int = 10_000, seed: int = 0, preset: str = "overheated", **kwargs):
-        market = market if market is not None else Market.example()
-        book = (book if book is not None
-                else Book.random(market, n_accounts, seed=seed, preset=preset))
+        market = _ui.engine_argument("market", market, Market, Market.example)
+        book = _ui.book_argument("book", book, lambda: Book.random(market, n_accounts, seed=seed,
+                                                                 preset=preset))
         given = {k: kwargs.pop(k) for k in self._state_traits if k in kwargs}
         self._bind("fund", _ui.slider("Insurance fund ($M)", self.fund / 1e6, 0.0,
                                       FUND_MAX / 1e6, 0.5, fmt=".1f"), 1e6)

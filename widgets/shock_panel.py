@@ -144,7 +144,7 @@ class ShockPanel(_ui.Component):
 
     def __init__(self, market: Market | None = None, **kwargs):
         given = {k: kwargs.pop(k) for k in self._state_traits if k in kwargs}
-        market = market if market is not None else Market.example()
+        market = _ui.engine_argument("market", market, Market, Market.example)
         if not isinstance(market, Market):
             raise TypeError(f"market must be an engine Market, got {_ui.short_repr(market)}")
         self._assets = tuple(market.assets)

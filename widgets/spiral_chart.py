@@ -108,12 +108,12 @@ class SpiralChart(_ui.Component):
     def __init__(self, book=None, market: Market | None = None, names=None, rules=None,
                  **kwargs):
         given = {k: kwargs.pop(k) for k in self._state_traits if k in kwargs}
-        market = market if market is not None else Market.example()
+        market = _ui.engine_argument("market", market, Market, Market.example)
         if book is None:
             book, default_names = default_book(market, rules)
             names = names if names is not None else default_names
-        if isinstance(book, Account):
-            book = book.to_book()
+        book = _ui.book_argument("book", book)
+        names = _ui.names_argument(names, book.n_accounts)
         self._rules = rules
         self._path = None
         cf = _ui.slider("Close factor (share closed per call)", 0.5, 0.05, 1.0, 0.05)
@@ -125,8 +125,7 @@ class SpiralChart(_ui.Component):
                                    self._ltv_box, self._eq_box], **kwargs)
         self.set_trait("market", market)
         self.set_trait("book", book)
-        self.set_trait("names", list(names) if names is not None else
-                       [f"account {i}" for i in range(book.n_accounts)])
+        self.set_trait("names", names)
         if self._guard(self._compute):
             self._show()
         self.observe(self._on_input, names=[*self._state_traits, "book", "market", "names"])

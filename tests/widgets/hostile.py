@@ -7,6 +7,13 @@ constructor (``Lab(shock=value)``) raises nothing, prints no warning, and either
 * is refused: ``problem`` holds a message of at most 300 characters, the inputs are all still
   the last good ones, and every control still shows what it showed before.
 
+The component's other traits (its outputs, and the engine objects it is built on: ``market``,
+``book``, ``account``...) are tried too: a cell assignment is held the same way (refused with a
+message, inputs unchanged); passed to the constructor, an output is refused with a message and
+an engine object either is refused with a message or raises ``MarginInputError`` (a
+``ValueError`` with a message of at most 300 characters naming the argument), as the engine's
+own functions do: the constructor policy in ``widgets._ui.Component``.
+
 ``python -m tests.widgets.hostile`` prints how many inputs were tried and held per component
 (the figure the issue asks for); ``tests/widgets/test_bad_input.py`` runs the same table.
 """
@@ -115,6 +122,50 @@ def _same(got, value) -> bool:
     return got == value
 
 
+def other_traits(widget) -> list:
+    """The component's declared traits that are not inputs (outputs, engine objects)."""
+    from widgets._ui import Component
+    base = set(Component.class_trait_names()) - {"problem", "summary"}
+    inputs = set(widget.get_state_dict())
+    return sorted(n for n in widget.trait_names() if n not in base and n not in inputs
+                  and not n.startswith("_"))
+
+
+def check_other_assignment(widget, name: str, value) -> str | None:
+    """Assign ``value`` to a non-input trait in a cell: held when it raises nothing, prints no
+    warning and leaves the inputs as they were (accepted or refused with a short message)."""
+    before = widget.get_state_dict()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            setattr(widget, name, value)
+    except BaseException as exc:                        # noqa: BLE001
+        return f"raised {type(exc).__name__}: {str(exc)[:120]}"
+    if widget.problem and len(widget.problem) > 300:
+        return f"message of {len(widget.problem)} characters"
+    if widget.get_state_dict() != before:
+        return "the inputs changed"
+    return None
+
+
+def check_other_constructor(factory, name: str, value) -> str | None:
+    """Pass a non-input trait to the constructor: a message, or a short MarginInputError."""
+    from widgets.engine import MarginInputError
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            widget = factory(**{name: value})
+    except MarginInputError as exc:
+        return None if len(str(exc)) <= 300 and name in str(exc) else \
+            f"MarginInputError not naming {name} in 300 characters: {str(exc)[:120]}"
+    except BaseException as exc:                        # noqa: BLE001
+        return f"raised {type(exc).__name__}: {str(exc)[:120]}"
+    if value is None:
+        return None                                     # None: the default object
+    return None if widget.problem and len(widget.problem) <= 300 else \
+        f"accepted {str(value)[:40]} with no message"
+
+
 def run_table(names=None) -> dict:
     """``{component: (tried, held, [findings])}`` over every input and hostile value."""
     out = {}
@@ -127,6 +178,18 @@ def run_table(names=None) -> dict:
                 for how, check in (("cell", lambda: check_assignment(factory(), name, value)),
                                    ("constructor", lambda: check_constructor(factory, name,
                                                                              value))):
+                    tried += 1
+                    problem = check()
+                    if problem is None:
+                        held += 1
+                    else:
+                        findings.append(f"{how} {name} = {label}: {problem}")
+        for name in other_traits(factory()):
+            for label, value in HOSTILE:
+                for how, check in (("cell", lambda: check_other_assignment(factory(), name,
+                                                                             value)),
+                                   ("constructor", lambda: check_other_constructor(
+                                       factory, name, value))):
                     tried += 1
                     problem = check()
                     if problem is None:

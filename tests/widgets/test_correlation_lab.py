@@ -166,7 +166,7 @@ def test_bad_constructor_inputs_build_with_the_default_and_say_so():
     with pytest.raises(MarginInputError, match="cross mode"):        # not an input: raises
         CorrelationLab(account=Account.from_positions(Market.example(), perps={"BTC": 1},
                                                       mode="isolated"))
-    with pytest.raises(TypeError, match="market must be a Market"):
+    with pytest.raises(MarginInputError, match="market must be a Market"):
         CorrelationLab(market="example")
 
 

@@ -154,7 +154,7 @@ def test_bad_constructor_arguments_raise_and_bad_inputs_are_held():
     # the constructor policy: arguments that are not inputs raise, as the engine does ...
     with pytest.raises(MarginInputError, match="one entry per market asset"):
         HealthGauge(account=Account([1.0, 2.0, 3.0]))
-    with pytest.raises(TypeError, match="account must be an engine Account"):
+    with pytest.raises(MarginInputError, match="account must be an Account"):
         HealthGauge(account="10 ETH")
     # ... a bad input builds with its default and says why
     g = HealthGauge(shock={"ETH": math.nan})

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from widgets import PoolingLab
-from widgets.engine import (Account, Book, Market, capital_required, isolated_twin, liquidate,
-                            liquidation_price, margin_report)
+from widgets.engine import (Account, Book, MarginInputError, Market, capital_required,
+                            isolated_twin, liquidate, liquidation_price, margin_report)
 
 POSITIONS = {"BTC": 2.0, "ETH": 50.0, "SOL": -500.0}
 MARGIN = {"BTC": 30_000 * 5 / 18, "ETH": 30_000 * 8 / 18, "SOL": 30_000 * 5 / 18}
@@ -468,7 +468,7 @@ def test_bad_constructor_inputs_build_the_default_with_a_message():
         lab = PoolingLab(**kwargs)
         assert words in lab.problem and len(lab.problem) <= 300, kwargs
         assert lab.get_state_dict() == PoolingLab().get_state_dict(), kwargs
-    with pytest.raises(TypeError, match="market must be an engine Market"):
+    with pytest.raises(MarginInputError, match="market must be a Market"):
         PoolingLab(market={"BTC": 1.0})
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from widgets import ShockPanel
-from widgets.engine import Market, crisis_shock
+from widgets.engine import MarginInputError, Market, crisis_shock
 
 
 def alert_text(widget) -> str:
@@ -82,7 +82,7 @@ def test_bad_constructor_shock_builds_with_zero_moves_and_a_message():
     assert "shock[BTC] must be finite" in panel.problem
     assert all(v == 0.0 for v in panel.shock.values())
     assert ShockPanel(shock={"BTC": -0.1}).shock["BTC"] == -0.1
-    with pytest.raises(TypeError, match="market must be an engine Market"):
+    with pytest.raises(MarginInputError, match="market must be a Market"):
         ShockPanel("BTC")
 
 
