@@ -190,7 +190,7 @@ class InsuranceFundLab(_ui.Component):
     def _show(self) -> None:
         cov, grid, fund, res = self._cov, self._grid, self.fund, self._result
         # no bad debt: bars of height 0 (NaN would reach an SVG attribute)
-        bars = (np.vstack([grid.coverage, 1.0 - grid.coverage]) if grid.bad_debt > 0
+        bars = (np.vstack([grid.coverage, grid.socialized_share]) if grid.bad_debt > 0
                 else np.zeros((2, FUND_GRID.size)))
         with self._bars.hold_sync(), self._marker.hold_sync():
             if not np.array_equal(np.asarray(self._bars.y, dtype=float), bars):
@@ -256,7 +256,7 @@ def describe(cov, fund) -> str:
                 f"Nothing is socialized.")
     return (f"Bad debt {m(bad_debt)}: the {m(fund)} fund plus {m(penalties)} of liquidation "
             f"penalties covers "
-            f"{m(covered)}; {m(socialized)} ({1.0 - float(cov.coverage[0]):.0%}) is socialized "
+            f"{m(covered)}; {m(socialized)} ({float(cov.socialized_share[0]):.0%}) is socialized "
             f"to profitable traders (auto-deleveraging)."
             + (f" {m(late)} of penalties came in after the losses, too late to help."
                if late >= 0.5 else ""))

@@ -7,7 +7,7 @@ from bqplot import Lines, Scatter
 
 from . import _labels, _ui
 from .engine import (CASCADE_DEPTH, Book, MarginInputError, Market, PolicyScore, deeper,
-                     pareto_front, perp_notional, score_policy, shock_vector,
+                     dominated_by, pareto_front, perp_notional, score_policy, shock_vector,
                      volatile_shock)
 
 _PLOT_W, _PLOT_H = 460.0, 250.0          # assumed minimum plot area in px (label placement)
@@ -250,9 +250,9 @@ class PolicyFrontier(_ui.Component):
         text = (f"{len(names)} polic{'y' if len(names) == 1 else 'ies'} scored. Frontier, from "
                 f"least to most trading kept: {pts}.")
         beaten = []
+        by = dominated_by(eff, bad)
         for i in np.flatnonzero(~front):
-            better = [names[j] for j in fi if eff[j] >= eff[i] and bad[j] <= bad[i]]
-            beaten.append(f"{names[i]} (beaten by {better[0]})" if better else names[i])
+            beaten.append(f"{names[i]} (beaten by {names[by[i]]})" if by[i] >= 0 else names[i])
         if beaten:
             text += " Beaten on both axes: " + "; ".join(beaten) + "."
         return text

@@ -489,7 +489,7 @@ class PoolingLab(_ui.Component):
     def _describe(self, res) -> str:
         start, loss = float(res.equity_start[0]), res.loss
         if res.liquidatable[0]:
-            share = _ui.pct(loss[0] / start, 0) if start > 0 else "all"
+            share = _ui.pct(res.loss_share[0], 0) if start > 0 else "all"
             cross = f"Cross: account liquidated, loses {share} of its {_ui.money(start)} pool"
         else:
             cross = f"Cross: survives (pool health {_ui.money(res.pool_health[0])})"

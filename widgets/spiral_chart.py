@@ -251,7 +251,7 @@ class SpiralChart(_ui.Component):
         self.set_trait("ltv", [s[1].tolist() for s in series])
         self.set_trait("equity", [s[2].tolist() for s in series])
         self.set_trait("frontier", p.frontier.tolist())
-        rising = [bool(s[1].size > 1 and s[1][1] > s[1][0]) for s in series]
+        rising = [bool(r) for r in self._path.ltv_rising]
         self.set_trait("rising", rising)
         self._set_summary(self._describe(series, rising))
 

@@ -59,9 +59,9 @@ from .pooling import (PoolingComparison, capital_required, compare_pooling, isol
 from .correlation import correlation_pairs, explain_inconsistent, with_correlations
 from .distribution import (PNL_LEVELS, CrossIsolatedRisk, PnlHistogram, cross_vs_isolated,
                            pnl_histogram, pnl_quantiles)
-from .mechanics import (AdlQueue, LiquidationPath, PolicyScore, adl_queue, liquidation_path,
-                        loan_to_value, ltv_frontier, pareto_front, perp_notional, score_policy,
-                        stress_policy)
+from .mechanics import (AdlQueue, LiquidationPath, PolicyScore, adl_queue, dominated_by,
+                        liquidation_path, loan_to_value, ltv_frontier, pareto_front,
+                        perp_notional, score_policy, stress_policy)
 from .pictures import (AdlExample, BracketLadder, adl_example, bracket_ladder, bracket_sizes,
                        check_leverage, max_leverage, open_units, spiral_pair, spiral_path)
 
@@ -86,7 +86,7 @@ __all__ = [
     "PNL_LEVELS",
     "loan_to_value", "ltv_frontier", "liquidation_path", "LiquidationPath",
     "adl_queue", "AdlQueue", "stress_policy", "score_policy", "PolicyScore", "perp_notional",
-    "pareto_front",
+    "pareto_front", "dominated_by",
     "bracket_ladder", "BracketLadder", "bracket_sizes", "max_leverage", "check_leverage",
     "spiral_pair", "spiral_path", "adl_example", "AdlExample", "open_units",
 ]

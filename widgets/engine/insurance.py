@@ -57,6 +57,14 @@ class FundCoverage(NamedTuple):
         return self.covered / self.bad_debt
 
     @property
+    def socialized_share(self) -> np.ndarray:
+        """Share of the bad debt socialized, per fund size: ``1 - coverage`` (0 with no bad
+        debt)."""
+        if self.bad_debt <= 0:
+            return np.zeros_like(self.socialized)
+        return self.socialized / self.bad_debt
+
+    @property
     def late_penalties(self) -> np.ndarray:
         """Penalties that reached the fund after its last shortfall, too late to pay any bad
         debt, per fund size; 0 where nothing was socialized.

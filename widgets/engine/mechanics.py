@@ -137,6 +137,14 @@ class LiquidationPath:
     def n_calls(self) -> int:
         return int(self.penalty.shape[0])
 
+    @property
+    def ltv_rising(self) -> np.ndarray:
+        """Per account: True when the first call *raised* the LTV (the toxic spiral: the
+        account started above :attr:`frontier`); False when it fell or no call was made."""
+        if self.n_calls == 0:
+            return np.zeros(self.ltv.shape[1], dtype=bool)
+        return self.ltv[1] > self.ltv[0]
+
     def last_call(self) -> np.ndarray:
         """Per account, the last call that liquidated anything (0 if none)."""
         k = np.arange(1, self.n_calls + 1)[:, None]
@@ -443,3 +451,27 @@ def pareto_front(efficiency, bad_debt) -> np.ndarray:
     ge = (e[None, :] >= e[:, None]) & (b[None, :] <= b[:, None])
     strict = (e[None, :] > e[:, None]) | (b[None, :] < b[:, None])
     return ~(ge & strict).any(1)
+
+
+def dominated_by(efficiency, bad_debt) -> np.ndarray:
+    """For each policy, the policy on the :func:`pareto_front` that beats it (keeps at least
+    as much capital efficiency with at most as much bad debt), -1 for a policy on the front.
+
+    Of several frontier policies that beat it, the one keeping the least capital efficiency
+    (the nearest along the front from its cheap end).
+
+    Examples
+    --------
+    >>> dominated_by([1.0, 0.5, 0.5, 0.3], [180.0, 60.0, 90.0, 60.0]).tolist()
+    [-1, -1, 1, 1]
+    """
+    front = pareto_front(efficiency, bad_debt)
+    e = np.asarray(efficiency, dtype=float).reshape(-1)
+    b = np.asarray(bad_debt, dtype=float).reshape(-1)
+    fi = np.flatnonzero(front)
+    fi = fi[np.argsort(e[fi], kind="stable")]
+    out = np.full(e.size, -1)
+    for i in np.flatnonzero(~front):
+        better = fi[(e[fi] >= e[i]) & (b[fi] <= b[i])]
+        out[i] = better[0] if better.size else -1
+    return out

@@ -246,6 +246,13 @@ class PoolingComparison:
     loss: np.ndarray
     capital_required: np.ndarray
 
+    @property
+    def loss_share(self) -> np.ndarray:
+        """``loss / equity_start`` per mode (cross, isolated): the share of the starting
+        equity liquidation took; NaN where the account started with no equity."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.equity_start > 0, self.loss / self.equity_start, np.nan)
+
 
 def compare_pooling(account: Account, market: Market, prices=None, split=None,
                     reference_prices=None) -> PoolingComparison:
