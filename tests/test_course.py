@@ -37,8 +37,9 @@ def progress_file(tmp_path, monkeypatch):
     """A fresh progress record in a temporary file (the learner's own file is never touched)."""
     path = tmp_path / "progress.json"
     monkeypatch.setenv("CML_PROGRESS_FILE", str(path))
-    monkeypatch.setattr(registry, "_PROGRESS", [])
-    return path
+    registry.use_progress()
+    yield path
+    registry.use_progress()                 # the next test starts from its own file again
 
 
 def _lesson00():
@@ -107,7 +108,7 @@ def test_right_answer_is_kept_across_sessions(progress_file):
     saved = json.loads(progress_file.read_text())
     assert saved == {"version": 1, "correct": {"00": ["hf_after_fall"]}}
     assert Progress().correct("00") == {"hf_after_fall"}     # a new session, same env file
-    registry._PROGRESS.clear()                               # ... which reads the file again
+    registry.use_progress()                                  # ... which reads the file again
     again = ask("hf_after_fall", account=account, market=market)
     assert "answered this right in an earlier session" in again.question_text
     assert "answered this right" not in ask("margin_ratio_reading", crash=margin_report(
@@ -123,7 +124,7 @@ def test_two_open_lessons_do_not_overwrite_each_other(progress_file):
     second.record("04", "restore_repay")
     assert Progress().correct("00") == {"hf_after_fall"}
     assert Progress().correct("04") == {"restore_repay"}
-    registry._PROGRESS.append(first)                        # lesson 00's kernel shows the map
+    registry.use_progress(first)                            # lesson 00's kernel shows the map
     assert "1 of 4 right: Q1 ✓" in course_map_markdown()    # with 04's answer, read from file
 
 

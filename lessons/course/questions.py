@@ -69,6 +69,14 @@ def progress() -> Progress:
     return _PROGRESS[0]
 
 
+def use_progress(record: Progress | None = None) -> None:
+    """Start the session over with ``record`` (None: read the progress file again on next use),
+    as a new kernel would: for tests, and for an instructor resetting a shared kernel."""
+    _PROGRESS.clear()
+    if record is not None:
+        _PROGRESS.append(record)
+
+
 def ask(qid: str, **objects):
     """Show the self-check ``qid``, computed from the notebook ``objects`` passed by name.
 
