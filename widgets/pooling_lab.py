@@ -183,8 +183,6 @@ class PoolingLab(_ui.Component):
     def __init__(self, market: Market | None = None, **kwargs):
         given = {k: kwargs.pop(k) for k in self._state_traits if k in kwargs}
         market = _ui.engine_argument("market", market, Market, Market.example)
-        if not isinstance(market, Market):
-            raise TypeError(f"market must be an engine Market, got {_ui.short_repr(market)}")
         self._assets = tuple(market.assets)
         positions = {a: q for a, q in POOLING_POSITIONS.items() if a in market.assets}
         if isinstance(given.get("positions"), dict):     # sliders for the perps asked for

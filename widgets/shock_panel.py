@@ -145,8 +145,6 @@ class ShockPanel(_ui.Component):
     def __init__(self, market: Market | None = None, **kwargs):
         given = {k: kwargs.pop(k) for k in self._state_traits if k in kwargs}
         market = _ui.engine_argument("market", market, Market, Market.example)
-        if not isinstance(market, Market):
-            raise TypeError(f"market must be an engine Market, got {_ui.short_repr(market)}")
         self._assets = tuple(market.assets)
         self._sliders = {
             a: _ui.slider(f"{a} price move", 0.0, *_SLIDER_RANGE, 0.01,

@@ -166,37 +166,35 @@ def check_other_constructor(factory, name: str, value) -> str | None:
         f"accepted {str(value)[:40]} with no message"
 
 
+def findings(factory, name: str, inputs: bool = True) -> tuple[int, list]:
+    """Try every hostile value on trait ``name`` of ``factory()``'s component, in a cell and
+    through the constructor, with the input checks (``inputs``) or the output/object ones.
+    Returns ``(tried, [what went wrong, ...])``."""
+    cell, ctor = ((check_assignment, check_constructor) if inputs
+                  else (check_other_assignment, check_other_constructor))
+    tried, found = 0, []
+    for label, value in HOSTILE:
+        for how, problem in (("cell", cell(factory(), name, value)),
+                             ("constructor", ctor(factory, name, value))):
+            tried += 1
+            if problem:
+                found.append(f"{how} {name} = {label}: {problem}")
+    return tried, found
+
+
 def run_table(names=None) -> dict:
-    """``{component: (tried, held, [findings])}`` over every input and hostile value."""
+    """``{component: (tried, held, [findings])}`` over every trait and hostile value."""
     out = {}
     for cname, factory in factories().items():
         if names and cname not in names:
             continue
-        tried, held, findings = 0, 0, []
-        for name in factory().get_state_dict():
-            for label, value in HOSTILE:
-                for how, check in (("cell", lambda: check_assignment(factory(), name, value)),
-                                   ("constructor", lambda: check_constructor(factory, name,
-                                                                             value))):
-                    tried += 1
-                    problem = check()
-                    if problem is None:
-                        held += 1
-                    else:
-                        findings.append(f"{how} {name} = {label}: {problem}")
-        for name in other_traits(factory()):
-            for label, value in HOSTILE:
-                for how, check in (("cell", lambda: check_other_assignment(factory(), name,
-                                                                             value)),
-                                   ("constructor", lambda: check_other_constructor(
-                                       factory, name, value))):
-                    tried += 1
-                    problem = check()
-                    if problem is None:
-                        held += 1
-                    else:
-                        findings.append(f"{how} {name} = {label}: {problem}")
-        out[cname] = (tried, held, findings)
+        widget = factory()
+        tried, found = 0, []
+        for name, inputs in ([(n, True) for n in widget.get_state_dict()]
+                             + [(n, False) for n in other_traits(widget)]):
+            n, f = findings(factory, name, inputs)
+            tried, found = tried + n, found + f
+        out[cname] = (tried, tried - len(found), found)
     return out
 
 

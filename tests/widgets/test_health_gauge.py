@@ -7,6 +7,7 @@ from widgets import HealthGauge
 from widgets.engine import (Account, MarginInputError, Market, crisis_shock,
                             example_account,
                             liquidation_price, margin_report)
+from tests.support.ui import alert_text
 
 KEYS = ("health", "health_factor", "margin_ratio")
 
@@ -25,17 +26,6 @@ def bar(g, k):
 def scale(g, k):
     """The gauge's value scale (its x axis)."""
     return g.figures[k].axes[0].scale
-
-
-def alert_text(widget) -> str:
-    """The message the learner sees: the ``role="alert"`` box among the public children."""
-    stack = [widget]
-    while stack:
-        w = stack.pop()
-        if 'role="alert"' in str(getattr(w, "value", "")):
-            return w.value
-        stack.extend(getattr(w, "children", ()) or ())
-    return ""
 
 
 def mark_state(g):

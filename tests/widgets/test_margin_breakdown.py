@@ -6,6 +6,7 @@ from widgets import MarginBreakdown
 from widgets.engine import CONTRIBUTION_KINDS as KINDS
 from widgets.engine import WATERFALL_STEPS as STEPS
 from widgets.engine import Account, Market, example_account, margin_report
+from tests.support.ui import alert_text
 
 COLUMNS = ("BTC", "ETH", "SOL", "USDC", "cash")
 
@@ -66,17 +67,6 @@ def waterfall_mark(bd):
 
 def amounts(bd):
     return bd.chart_data()["amounts"]
-
-
-def alert_text(widget) -> str:
-    """The message the learner sees: the ``role="alert"`` box among the public children."""
-    stack = [widget]
-    while stack:
-        w = stack.pop()
-        if 'role="alert"' in str(getattr(w, "value", "")):
-            return w.value
-        stack.extend(getattr(w, "children", ()) or ())
-    return ""
 
 
 def state(bd):

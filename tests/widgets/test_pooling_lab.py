@@ -15,6 +15,7 @@ import pytest
 from widgets import PoolingLab
 from widgets.engine import (Account, Book, MarginInputError, Market, capital_required,
                             isolated_twin, liquidate, liquidation_price, margin_report)
+from tests.support.ui import alert_text
 
 POSITIONS = {"BTC": 2.0, "ETH": 50.0, "SOL": -500.0}
 MARGIN = {"BTC": 30_000 * 5 / 18, "ETH": 30_000 * 8 / 18, "SOL": 30_000 * 5 / 18}
@@ -37,17 +38,6 @@ def data(lab, mark):
 def bars_of(lab, key):
     """The bars of figure ``key`` (its first mark)."""
     return lab.figures[key].marks[0]
-
-
-def alert_text(widget) -> str:
-    """The message the learner sees: the ``role="alert"`` box among the public children."""
-    stack = [widget]
-    while stack:
-        w = stack.pop()
-        if 'role="alert"' in str(getattr(w, "value", "")):
-            return w.value
-        stack.extend(getattr(w, "children", ()) or ())
-    return ""
 
 
 def sliders(lab):

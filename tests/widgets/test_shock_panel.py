@@ -5,18 +5,7 @@ import pytest
 
 from widgets import ShockPanel
 from widgets.engine import MarginInputError, Market, crisis_shock
-
-
-def alert_text(widget) -> str:
-    """The message the learner sees: the widget's ``role="alert"`` box, found by walking its
-    public children."""
-    stack = [widget]
-    while stack:
-        w = stack.pop()
-        if 'role="alert"' in str(getattr(w, "value", "")):
-            return w.value
-        stack.extend(getattr(w, "children", ()) or ())
-    return ""
+from tests.support.ui import alert_text
 
 
 def test_default_panel_has_one_slider_per_asset_and_zero_shock():
