@@ -10,7 +10,7 @@ import numpy as np
 import traitlets as T
 
 from . import _ui
-from .engine import Account, MarginInputError, Market, example_account, shock_vector
+from .engine import Account, MarginInputError, Market, example_account
 from .shock_panel import AssetDict, EngineInstance, ShockPanel, complete_moves
 
 
@@ -92,7 +92,7 @@ class AccountView(_ui.Component):
             raise MarginInputError(
                 f"account must have one entry per market asset ({market.n_assets}: "
                 f"{', '.join(market.assets)}), got {account.n_assets}")
-        prices = market.prices * (1.0 + shock_vector(market, self.shock))
+        prices = market.shocked(self.shock).prices
         self._rescale = self._scaled_for is None or self._scaled_for[0] is not account \
             or self._scaled_for[1] is not market
         self._result = self._evaluate(account, market, prices)
