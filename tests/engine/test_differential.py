@@ -23,7 +23,7 @@ from widgets.engine import Book, Market, cascade, liquidate, margin_report
 
 from tests.support.reference import (Rules, reference_cascade, reference_liquidate,
                                      reference_report)
-from tests.support.strategies import books, depth_for, fast, markets, shocks
+from tests.support.strategies import books, depth_for, fast, markets, scene, shocks
 from tests.support.tolerances import MONEY_RTOL, money_atol
 
 RTOL = MONEY_RTOL
@@ -198,14 +198,6 @@ def _assert_round(res, ref, r, atol):
 # --------------------------------------------------------------------------------------------
 # Hypothesis: random markets and books
 # --------------------------------------------------------------------------------------------
-@st.composite
-def scene(draw, **book_kwargs):
-    """(market, book, prices): prices are the market's, shocked per asset."""
-    market = draw(markets())
-    book = draw(books(market, **book_kwargs))
-    return market, book, shocked(market, draw(shocks(market.n_assets)))
-
-
 @SETTINGS
 @given(scene())
 def test_margin_report_matches_reference(case):
@@ -330,16 +322,12 @@ def test_partial_bucket_liquidation_paid_from_open_profit():
 # --------------------------------------------------------------------------------------------
 # Brackets and init weights (issue 11): the same comparisons on tiered markets
 # --------------------------------------------------------------------------------------------
-@st.composite
-def tiered_scene(draw, **book_kwargs):
-    """(market, book, prices) on a market with bracket tables and init weights."""
-    market = draw(markets(tiered=True, init_weights=True))
-    book = draw(books(market, **book_kwargs))
-    return market, book, shocked(market, draw(shocks(market.n_assets)))
+#: markets with bracket tables and init weights
+TIERED = {"tiered": True, "init_weights": True}
 
 
 @SETTINGS
-@given(tiered_scene())
+@given(scene(market_kwargs=TIERED))
 def test_tiered_margin_report_matches_reference(case):
     market, book, prices = case
     rep, ref = check_report(book, market, prices)
@@ -354,7 +342,7 @@ def test_tiered_margin_report_matches_reference(case):
 
 
 @fast(25)
-@given(tiered_scene(max_accounts=8), st.lists(shocks(5), min_size=1, max_size=4))
+@given(scene(market_kwargs=TIERED, max_accounts=8), st.lists(shocks(5), min_size=1, max_size=4))
 def test_tiered_scenarios_match_reference(case, rows):
     """Scenario prices (S, n) on a tiered market: a position may sit in a different bracket in
     every row."""
@@ -383,7 +371,7 @@ def test_single_rate_market_reports_unchanged_by_bracket_machinery():
 
 
 @fast(30)
-@given(tiered_scene(max_accounts=12), st.lists(shocks(5), min_size=1, max_size=3))
+@given(scene(market_kwargs=TIERED, max_accounts=12), st.lists(shocks(5), min_size=1, max_size=3))
 def test_bracket_correction_same_with_and_without_the_size_index(case, rows):
     """margin_report finds positions above a floor by bisection in a per-book size index; the
     liquidation path (a stack with no book) scans every cell. Both give the same sums."""

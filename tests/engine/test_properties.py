@@ -27,19 +27,10 @@ from widgets.engine import (
 )
 
 from tests.support.strategies import (books, cross_account_parts, depth_for, fast,
-                                      long_spot_books, markets, short_perp_books, shocks)
+                                      long_spot_books, markets, scene, short_perp_books, shocks)
 from tests.support.tolerances import money_atol
 
 IMPACTS = ("linear", "sqrt", "exponential")
-
-
-@st.composite
-def scene(draw, max_accounts=30, **market_kwargs):
-    """(market, book, prices) with prices = market prices x (1 + random shock)."""
-    market = draw(markets(**market_kwargs))
-    book = draw(books(market, max_accounts=max_accounts))
-    P = market.prices * (1.0 + np.array(draw(shocks(market.n_assets))))
-    return market, book, P
 
 
 # --------------------------------------------------------------------------------------------

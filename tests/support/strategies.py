@@ -198,9 +198,13 @@ def shocks(n, lo=-0.9, hi=1.0):
 
 
 @st.composite
-def market_and_book(draw, **book_kwargs):
-    market = draw(markets())
-    return market, draw(books(market, **book_kwargs))
+def scene(draw, market_kwargs=None, **book_kwargs):
+    """(market, book, prices): a market (``markets(**market_kwargs)``), a book on it
+    (``books(market, **book_kwargs)``), and the market's prices moved by a random shock per
+    asset."""
+    market = draw(markets(**(market_kwargs or {})))
+    book = draw(books(market, **book_kwargs))
+    return market, book, market.prices * (1.0 + np.array(draw(shocks(market.n_assets))))
 
 
 @st.composite
