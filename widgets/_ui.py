@@ -10,10 +10,10 @@ from __future__ import annotations
 import contextlib
 import html
 import json
+import functools
 import re
 import reprlib
 import warnings
-import functools
 from functools import cached_property
 
 import ipywidgets as W
@@ -527,8 +527,8 @@ class Component(W.VBox):
     """Base of every component: one binding mechanism, the problem message, the live summary,
     state save/restore.
 
-    **Inputs** are traits listed in ``_state_traits``, declared with their rules (``T.Enum`` for
-    choices, :class:`Finite` / ``T.Int(min=, max=)`` for bounded numbers; the bounds are the
+    **Inputs** are traits listed in ``_state_traits``, declared with their rules (:class:`Choice`
+    for choices, :class:`Finite` / :class:`Whole` for bounded numbers; the bounds are the
     control's range, so whatever a cell assigns the control can show). **Outputs** are
     read-only traits the component sets with ``set_trait``.
 
@@ -545,13 +545,13 @@ class Component(W.VBox):
       no warning in the cell. ``_silently()`` is the one way to set traits or controls
       without their observers taking it as the learner's input.
 
-    **Constructor policy** (every component): a bad value for any trait the component
-    declares (inputs, and objects such as ``account``, ``book``, ``result``) never raises,
-    whether passed to the constructor or assigned later: the component is built with that
-    trait's default and ``problem`` names the refused argument and why (several refusals are
-    listed together). Constructor arguments that are not traits (``market`` where it is not a
-    trait, ``n_accounts``, ``seed``, a SelfCheck's ``question`` and ``answer``) are checked as
-    the engine checks its arguments and raise ``MarginInputError`` / ``TypeError``.
+    **Constructor policy** (every component): a bad value for an input or an output never
+    raises, whether passed to the constructor or assigned later: the component is built with
+    the input's default and ``problem`` names the refused argument and why (several refusals
+    are listed together; see :meth:`_apply_inputs`). The engine objects a component is built
+    on (``market``, ``book``, ``account``, ``names``; see :func:`engine_argument`) are checked
+    as the engine checks its arguments and raise a short :class:`MarginInputError` naming the
+    argument; assigned later in a cell, a wrong one is held as a message like any input.
 
     Attributes
     ----------
@@ -565,7 +565,6 @@ class Component(W.VBox):
     summary = T.Unicode("", read_only=True, help="The live text summary of the charts.")
     _state_traits: tuple = ()
     _silenced = False       # True while the component sets its own traits or controls
-    _bindings: dict         # input name -> (control, scale)
 
     def __init__(self, **kwargs):
         # Outputs passed to the constructor (``CascadeLab(n_liquidated=5)``) are refused like
@@ -584,21 +583,30 @@ class Component(W.VBox):
                 controls: dict | None = None) -> None:
         """Name the component's figures, marks and extra controls (bound controls are named
         by their input) for :attr:`figures`, :meth:`chart_data` and :attr:`controls`."""
-        exposed = self.__dict__.setdefault("_exposed", {"figures": {}, "marks": {},
-                                                        "controls": {}})
         for key, items in (("figures", figures), ("marks", marks), ("controls", controls)):
-            exposed[key].update(items or {})
+            self._exposed[key].update(items or {})
+
+    # Created on first use (like the boxes below), so a subclass may bind and expose before
+    # super().__init__.
+    @cached_property
+    def _exposed(self) -> dict:
+        return {"figures": {}, "marks": {}, "controls": {}}
+
+    @cached_property
+    def _bindings(self) -> dict:
+        """Input name -> (control, scale), filled by :meth:`_bind`."""
+        return {}
 
     @property
     def figures(self) -> dict:
         """The component's bqplot figures by name (``{"health": Figure, ...}``)."""
-        return dict(self.__dict__.get("_exposed", {}).get("figures", {}))
+        return dict(self._exposed["figures"])
 
     @property
     def controls(self) -> dict:
         """The learner's controls by name: each bound input's control, then the buttons."""
-        named = {n: c for n, (c, _) in self.__dict__.get("_bindings", {}).items()}
-        named.update(self.__dict__.get("_exposed", {}).get("controls", {}))
+        named = {n: c for n, (c, _) in self._bindings.items()}
+        named.update(self._exposed["controls"])
         return named
 
     def chart_data(self) -> dict:
@@ -608,7 +616,7 @@ class Component(W.VBox):
         ``color`` grid) is copied; NaN (a point not drawn) stays NaN.
         """
         out = {}
-        for name, mark in self.__dict__.get("_exposed", {}).get("marks", {}).items():
+        for name, mark in self._exposed["marks"].items():
             out[name] = {k: _plain(getattr(mark, k)) for k in ("x", "y", "color", "text",
                                                                 "sizes", "opacities")
                          if mark.has_trait(k) and getattr(mark, k) is not None
@@ -631,7 +639,7 @@ class Component(W.VBox):
     def _apply_inputs(self, given: dict) -> None:
         """Apply constructor inputs one by one, as later assignments would be (the constructor
         policy: a refused value leaves the default and names the argument in ``problem``)."""
-        refused = [_HEAD + r + _TAIL for r in self.__dict__.get("_refused_outputs", ())]
+        refused = [_HEAD + r + _TAIL for r in self._refused_outputs]
         for name, value in given.items():
             self._clear_problem()
             self.__setattr__(name, value)
@@ -656,8 +664,6 @@ class Component(W.VBox):
 
     def _bind(self, name: str, control, scale: float | None = None) -> None:
         """Show input ``name`` on ``control`` (its value is the input divided by ``scale``)."""
-        if "_bindings" not in self.__dict__:
-            self._bindings = {}
         self._bindings[name] = (control, scale)
         control.observe(lambda change: self._from_control(name, change["new"]), "value")
 
@@ -665,7 +671,7 @@ class Component(W.VBox):
         """A control moved: set the input trait it shows (whose observer checks and renders)."""
         if self._silenced:
             return
-        control, scale = self.__dict__.get("_bindings", {}).get(name, (None, None))
+        control, scale = self._bindings.get(name, (None, None))
         current = getattr(self, name)
         if control is not None and shows(control, current / scale if scale else current):
             return                 # the slider echoing its own snapping, not a new input
@@ -676,7 +682,7 @@ class Component(W.VBox):
     def _sync_controls(self) -> None:
         """Show every bound input on its control (after bad input, a restore, a reset)."""
         with self._silently():
-            for name, (control, scale) in self.__dict__.get("_bindings", {}).items():
+            for name, (control, scale) in self._bindings.items():
                 value = getattr(self, name)
                 display_value(control, value / scale if scale else value)
             self._sync_extra()
@@ -694,11 +700,10 @@ class Component(W.VBox):
         message, put the input back and ``_sync_controls()`` to it."""
         if self._silenced:
             return
-        if self._guard(self._compute, lambda: self._revert(change)):
-            self._sync_controls()
+        ok = self._guard(self._compute, lambda: self._revert(change))
+        self._sync_controls()
+        if ok:
             self._show()
-        else:
-            self._sync_controls()
 
     def _compute(self) -> None:
         """Hook: call the engine for the current inputs; raise MarginInputError on bad input."""
@@ -780,6 +785,7 @@ class Component(W.VBox):
 
 
 MAX_MESSAGE = 300      # characters: a message is read, not scrolled
+_HEAD, _TAIL = "That input was not accepted: ", ". The last valid result is still shown."
 _REPR = reprlib.Repr()
 _REPR.maxstring = _REPR.maxother = 60
 _REPR.maxlevel, _REPR.maxdict, _REPR.maxlist = 2, 4, 6
@@ -817,8 +823,6 @@ def readable(exc: BaseException) -> str:
         text = "the numbers overflowed (a value far outside what a market can do)"
     return _HEAD + clip(text.rstrip("."), MAX_MESSAGE - len(_HEAD) - len(_TAIL)) + _TAIL
 
-
-_HEAD, _TAIL = "That input was not accepted: ", ". The last valid result is still shown."
 
 
 def _reason(message: str) -> str:
