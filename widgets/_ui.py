@@ -594,7 +594,7 @@ class Component(W.VBox):
 
     @cached_property
     def _bindings(self) -> dict:
-        """Input name -> (control, scale), filled by :meth:`_bind`."""
+        """Input name -> [(control, scale), ...], filled by :meth:`_bind`."""
         return {}
 
     @property
@@ -605,7 +605,7 @@ class Component(W.VBox):
     @property
     def controls(self) -> dict:
         """The learner's controls by name: each bound input's control, then the buttons."""
-        named = {n: c for n, (c, _) in self._bindings.items()}
+        named = {n: bound[0][0] for n, bound in self._bindings.items()}
         named.update(self._exposed["controls"])
         return named
 
@@ -663,32 +663,43 @@ class Component(W.VBox):
             self._silenced = was
 
     def _bind(self, name: str, control, scale: float | None = None) -> None:
-        """Show input ``name`` on ``control`` (its value is the input divided by ``scale``)."""
-        self._bindings[name] = (control, scale)
-        control.observe(lambda change: self._from_control(name, change["new"]), "value")
+        """Show input ``name`` on ``control`` (its value is the input divided by ``scale``).
 
-    def _from_control(self, name, value) -> None:
-        """A control moved: set the input trait it shows (whose observer checks and renders)."""
+        An input may be bound to several controls (CascadeLab's round: its slider and Play);
+        each one moves it and each one shows it.
+        """
+        self._bindings.setdefault(name, []).append((control, scale))
+        control.observe(lambda change: self._from_control(name, change["new"], control),
+                        "value")
+
+    def _from_control(self, name, value, control) -> None:
+        """``control`` moved: set the input trait it shows (whose observer checks and renders)."""
         if self._silenced:
             return
-        control, scale = self._bindings.get(name, (None, None))
+        scale = next(s for c, s in self._bindings[name] if c is control)
         current = getattr(self, name)
-        if control is not None and shows(control, current / scale if scale else current):
+        if shows(control, current / scale if scale else current):
             return                 # the slider echoing its own snapping, not a new input
         new = value * scale if scale else value
         if current != new:
             setattr(self, name, new)
 
     def _sync_controls(self) -> None:
-        """Show every bound input on its control (after bad input, a restore, a reset)."""
+        """Show every bound input on its controls (after bad input, a restore, a reset).
+
+        :meth:`_sync_extra` runs first, so a control's range can follow the inputs before the
+        value is shown on it.
+        """
         with self._silently():
-            for name, (control, scale) in self._bindings.items():
-                value = getattr(self, name)
-                display_value(control, value / scale if scale else value)
             self._sync_extra()
+            for name, bound in self._bindings.items():
+                value = getattr(self, name)
+                for control, scale in bound:
+                    display_value(control, value / scale if scale else value)
 
     def _sync_extra(self) -> None:
-        """Hook: control state that follows the inputs (a disabled slider, a slider's max)."""
+        """Hook: control state that follows the inputs (a disabled slider, a slider's max);
+        the bound values are shown just after it."""
 
     def _revert(self, change) -> None:
         """Put an input back to its last good value after bad input (``change`` from observe)."""

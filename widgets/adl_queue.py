@@ -150,7 +150,6 @@ class AdlQueueChart(_ui.Component):
         q = self.controls["quantity"]
         if q.max != self._reach:
             q.max, q.step = self._reach, self._reach / 150
-            q.value = self.quantity
 
     def _build(self) -> None:
         self._cat = OrdinalScale(domain=[" "])

@@ -253,16 +253,16 @@ class CascadeLab(_ui.Component):
                                  ("close_factor", cf_ctl, None),
                                  ("insurance_fund", fund_ctl, 1e6)):
             self._bind(name, ctl, scale)
-        inputs = [c for c, _ in self._bindings.values()]
+        inputs = list(self.controls.values())
 
         self._play = _ui.play(interval=700, tooltip="Play the rounds one after another")
         round_ctl = _ui.int_slider("Round", 0, 0, 0)
         round_ctl.layout.width = "auto"
-        self._bind("round", round_ctl)
         # Play moves the round slider in the browser (jslink); kernel side, its own value is
         # one more way to choose the round
+        self._bind("round", round_ctl)
+        self._bind("round", self._play)
         self._link = W.jslink((self._play, "value"), (round_ctl, "value"))
-        self._play.observe(self._from_play, "value")
         step = W.Button(description="Step", icon="step-forward", tooltip="Show the next round")
         reset = W.Button(description="Reset", icon="undo", tooltip="Back to the shock")
         step.on_click(lambda _: self.step())
@@ -312,12 +312,6 @@ class CascadeLab(_ui.Component):
         return super().set_state_dict(dict(sorted(state.items(), key=lambda kv: kv[0] == "round")))
 
     # -- the round: only the view changes ---------------------------------------------------------
-    def _from_play(self, change) -> None:
-        """Play's value changed kernel side: the round follows (the bound round slider is
-        not the control that moved, so the base's echo check does not apply)."""
-        if not self._silenced and change["new"] != self.round:
-            self.round = change["new"]
-
     def _on_round(self, change) -> None:
         if self._silenced:
             return
@@ -361,10 +355,8 @@ class CascadeLab(_ui.Component):
     def _sync_extra(self) -> None:
         ctl = self.controls
         ctl["close_factor"].disabled = self.liquidation != "fraction"
-        n = self._result.n_rounds
-        for w in (ctl["round"], self._play):            # the slider and Play stay in step
-            w.max = n
-            w.value = self.round
+        for w in (ctl["round"], self._play):            # the slider and Play reach the end
+            w.max = self._result.n_rounds
 
     def _show(self) -> None:
         res = self._result

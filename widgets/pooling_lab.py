@@ -360,7 +360,6 @@ class PoolingLab(_ui.Component):
         if c is not None and self.collateral > c.max:     # a cell set more than the slider
             c.max = _nice(2 * self.collateral)
             c.step = c.max / 200
-            _ui.display_value(c, self.collateral)
         self._posted_slider.value = float(np.clip(sum(self.split.values()), 0.0, 1.0))
         if self._panel.market is not self.market:
             self._panel.market = self.market
