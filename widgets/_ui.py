@@ -709,12 +709,17 @@ class Component(W.VBox):
     def _on_input(self, change) -> None:
         """An input trait changed: ``_compute()``, then ``_show()``; on bad input show the
         message, put the input back and ``_sync_controls()`` to it."""
-        if self._silenced:
-            return
-        ok = self._guard(self._compute, lambda: self._revert(change))
+        if not self._silenced:
+            self._recompute(lambda: self._revert(change))
+
+    def _recompute(self, revert=None) -> bool:
+        """``_compute()`` and, if the input was good, ``_show()``; the controls are synced
+        either way (on bad input after ``revert()``). Returns True when it was shown."""
+        ok = self._guard(self._compute, revert)
         self._sync_controls()
         if ok:
             self._show()
+        return ok
 
     def _compute(self) -> None:
         """Hook: call the engine for the current inputs; raise MarginInputError on bad input."""

@@ -131,9 +131,7 @@ class AdlQueueChart(_ui.Component):
         self.set_trait("names", names)
         with self._silently():
             self.bankruptcy_price = price
-        if self._guard(self._compute):         # else e.g. an asset the market does not have
-            self._show()
-        self._sync_controls()
+        self._recompute()                      # a message if e.g. the market lacks the asset
         self.observe(self._on_input, names=[*self._state_traits, "book", "market", "asset",
                                             "side", "names"])
         self._apply_inputs(given)

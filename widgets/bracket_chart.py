@@ -108,8 +108,7 @@ class BracketChart(_ui.Component):
         super().__init__(children=[self._problem_box, W.HBox([self._rate_fig, self._lp_fig]),
                                    self._summary_box], **kwargs)
         self.set_trait("market", _ui.engine_argument("market", market, Market, Market.example))
-        if self._guard(self._compute):
-            self._show()
+        self._recompute()
         self.observe(self._on_input, names=["market", *self._state_traits])
         self._apply_inputs(given)
 

@@ -325,12 +325,8 @@ class PoolingLab(_ui.Component):
 
     def _rerun(self) -> None:
         """Compute and show again after a change that is not an input (the posted share)."""
-        if self._guard(self._compute):
-            self._sync_controls()
-            self._show()
-        else:
+        if not self._recompute():
             self._next_auto = self._auto_split
-            self._sync_controls()
 
     def _on_panel(self, change) -> None:
         if not self._silenced:

@@ -126,8 +126,7 @@ class SpiralChart(_ui.Component):
         self.set_trait("market", market)
         self.set_trait("book", book)
         self.set_trait("names", names)
-        if self._guard(self._compute):
-            self._show()
+        self._recompute()
         self.observe(self._on_input, names=[*self._state_traits, "book", "market", "names"])
         self._apply_inputs(given)
 
