@@ -594,7 +594,7 @@ class Component(W.VBox):
 
     @cached_property
     def _bindings(self) -> dict:
-        """Input name -> [(control, scale), ...], filled by :meth:`_bind`."""
+        """Input name -> [(control, scale, key), ...], filled by :meth:`_bind`."""
         return {}
 
     @property
@@ -605,7 +605,10 @@ class Component(W.VBox):
     @property
     def controls(self) -> dict:
         """The learner's controls by name: each bound input's control, then the buttons."""
-        named = {n: bound[0][0] for n, bound in self._bindings.items()}
+        named = {}
+        for n, bound in self._bindings.items():
+            for control, _, key in bound:                    # an input's first control
+                named.setdefault(n if key is None else f"{n}[{key}]", control)
         named.update(self._exposed["controls"])
         return named
 
@@ -662,13 +665,16 @@ class Component(W.VBox):
         finally:
             self._silenced = was
 
-    def _bind(self, name: str, control, scale: float | None = None) -> None:
+    def _bind(self, name: str, control, scale: float | None = None, key=None) -> None:
         """Show input ``name`` on ``control`` (its value is the input divided by ``scale``).
 
         An input may be bound to several controls (CascadeLab's round: its slider and Play);
-        each one moves it and each one shows it.
+        each one moves it and each one shows it. With ``key``, the control shows one entry of
+        a dict input (ShockPanel's slider per asset): moving it sets ``{**input, key: value}``,
+        and a value beyond the slider's range widens the range, so the slider shows what a
+        cell assigned.
         """
-        self._bindings.setdefault(name, []).append((control, scale))
+        self._bindings.setdefault(name, []).append((control, scale, key))
         control.observe(lambda change: self._from_control(name, change["new"], control),
                         "value")
 
@@ -676,11 +682,14 @@ class Component(W.VBox):
         """``control`` moved: set the input trait it shows (whose observer checks and renders)."""
         if self._silenced:
             return
-        scale = next(s for c, s in self._bindings[name] if c is control)
+        scale, key = next((s, k) for c, s, k in self._bindings[name] if c is control)
         current = getattr(self, name)
-        if shows(control, current / scale if scale else current):
+        shown = current if key is None else current.get(key)
+        if shown is not None and shows(control, shown / scale if scale else shown):
             return                 # the slider echoing its own snapping, not a new input
         new = value * scale if scale else value
+        if key is not None:
+            new = {**current, key: float(new)}
         if current != new:
             setattr(self, name, new)
 
@@ -694,8 +703,13 @@ class Component(W.VBox):
             self._sync_extra()
             for name, bound in self._bindings.items():
                 value = getattr(self, name)
-                for control, scale in bound:
-                    display_value(control, value / scale if scale else value)
+                for control, scale, key in bound:
+                    shown = value if key is None else float(value.get(key, 0.0))
+                    shown = shown / scale if scale else shown
+                    if key is not None:                  # widen to what a cell assigned
+                        control.min = min(control.min, shown)
+                        control.max = max(control.max, shown)
+                    display_value(control, shown)
 
     def _sync_extra(self) -> None:
         """Hook: control state that follows the inputs (a disabled slider, a slider's max);

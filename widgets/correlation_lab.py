@@ -204,7 +204,7 @@ class CorrelationLab(_ui.Component):
                               ("n_scenarios", n_scen), ("seed", seed)):
             self._bind(name, control)
         for key, s in self._pairs.items():
-            s.observe(lambda ch, k=key: self._from_pair(k, ch["new"]), names="value")
+            self._bind("correlations", s, key=key)
         new_draw.on_click(lambda _: self.new_draw())
         self._expose(
             figures={"correlation": self._heat_fig, "probability": self._prob_fig,
@@ -212,7 +212,7 @@ class CorrelationLab(_ui.Component):
             marks={"heatmap": self._heatmap, "probability": self._prob,
                    "probability_label": self._prob_label, "histogram": self._hist,
                    "liquidation_line": self._line, "liquidation_label": self._line_label},
-            controls={**self._pairs, "new_draw": new_draw})
+            controls={"new_draw": new_draw})
         self.observe(self._on_input, names=[*_INPUTS, "account", "market"])
         self._sync_controls()
         self._apply_inputs(given)
@@ -265,16 +265,6 @@ class CorrelationLab(_ui.Component):
             given.append(name)
         self._given = given             # explain an impossible set via the pair given last
         return merged
-
-    def _from_pair(self, key: str, value: float) -> None:
-        """A pair slider moved: set that pair (a slider echoing its own snapping is ignored)."""
-        if self._silenced or _ui.shows(self._pairs[key], self.correlations[key]):
-            return
-        self.correlations = {**self.correlations, key: value}
-
-    def _sync_extra(self) -> None:
-        for key, s in self._pairs.items():
-            _ui.display_value(s, self.correlations[key])
 
     # -- computation and drawing ----------------------------------------------------------
     def _compute(self) -> None:

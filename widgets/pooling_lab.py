@@ -13,8 +13,7 @@ from bqplot import Bars, Label, Lines
 from . import _ui
 from .engine import (POOLING_POSITIONS, Account, MarginInputError, Market, compare_pooling,
                      isolated_twin, position_liquidation_prices, proportional_split)
-from .shock_panel import (AssetDict, EngineInstance, ShockPanel, bind_keys, complete_moves,
-                          numbers_only, show_keys)
+from .shock_panel import AssetDict, EngineInstance, ShockPanel, complete_moves, numbers_only
 
 #: Largest perp size a learner may set, in units of the asset (a billion BTC is already absurd).
 MAX_SIZE = 1e9
@@ -239,7 +238,8 @@ class PoolingLab(_ui.Component):
         self._sync_controls()
         self._show()
         self._bind("collateral", collateral_slider)
-        bind_keys(self, "positions", self._size_sliders)
+        for a, s in self._size_sliders.items():
+            self._bind("positions", s, key=a)
         self._posted_slider.observe(self._on_posted, names="value")
         self._panel.observe(self._on_panel, names="shock")
         marks = {}
@@ -248,7 +248,6 @@ class PoolingLab(_ui.Component):
             if status is not None:
                 marks[f"{key}_status"] = status
         self._expose(figures=figs, marks=marks, controls={
-            **{f"positions[{a}]": s for a, s in self._size_sliders.items()},
             "posted": self._posted_slider,
             **{n: c for n, c in self._panel.controls.items()
                if not n.startswith("shock[") or n[6:-1] in positions}})
@@ -351,7 +350,6 @@ class PoolingLab(_ui.Component):
             self._next_auto = self._auto_split
 
     def _sync_extra(self) -> None:
-        show_keys(self.positions, self._size_sliders)
         c = self.controls.get("collateral")
         if c is not None and self.collateral > c.max:     # a cell set more than the slider
             c.max = _nice(2 * self.collateral)

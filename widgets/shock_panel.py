@@ -2,8 +2,8 @@
 
 Also the pieces every account component shares for ``{asset: number}`` inputs:
 :class:`AssetDict` (the trait), :func:`complete_moves` (a partial shock completed and checked by
-the engine) and :func:`bind_keys` / :func:`show_keys` (one control per key: the base's binding
-for dict inputs).
+the engine); one slider per key is the base's binding with ``key=``
+(:meth:`widgets._ui.Component._bind`).
 """
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ import traitlets as T
 from . import _ui
 from .engine import MarginInputError, Market, crisis_shock, shock_vector
 
-__all__ = ["ShockPanel", "AssetDict", "EngineInstance", "complete_moves",
-           "numbers_only", "bind_keys", "show_keys",
+__all__ = ["ShockPanel", "AssetDict", "EngineInstance", "complete_moves", "numbers_only",
            "crisis_shock"]      # crisis_shock: the engine's, re-exported for old imports
 
 #: Largest price move a learner may set: +1,000 % (nothing a market does in a day; the engine's
@@ -78,34 +77,6 @@ def complete_moves(market: Market, current: dict, given: dict, name: str = "shoc
     return {a: float(v) for a, v in zip(market.assets, vec)}
 
 
-def bind_keys(component: _ui.Component, name: str, controls: dict) -> None:
-    """Bind one control per key of dict input ``name``: moving the control for ``key`` sets
-    ``name`` to ``{**current, key: value}`` (a slider's echo of its own snapping is ignored).
-    Show the input again with :func:`show_keys` from ``_sync_extra``."""
-    def moved(key, control, value):
-        if component._silenced:
-            return
-        current = getattr(component, name)
-        if key in current and _ui.shows(control, current[key]):
-            return                        # the slider echoing its own snapping, not an input
-        setattr(component, name, {**current, key: float(value)})
-
-    for key, control in controls.items():
-        control.observe(lambda change, k=key, c=control: moved(k, c, change["new"]), "value")
-
-
-def show_keys(values: dict, controls: dict, default: float = 0.0) -> None:
-    """Show each ``values[key]`` on its control, widening a slider's range to hold it (so the
-    control shows what a cell assigned). Call inside the component's ``_silently()``."""
-    for key, control in controls.items():
-        v = float(values.get(key, default))
-        if v < control.min:
-            control.min = v
-        elif v > control.max:
-            control.max = v
-        _ui.display_value(control, v)
-
-
 class ShockPanel(_ui.Component):
     """Price shocks per asset, as fractions (-0.2 is a 20 % fall).
 
@@ -162,9 +133,9 @@ class ShockPanel(_ui.Component):
             self.shock = {}                                 # every asset at 0
         self._compute()
         self._show()
-        bind_keys(self, "shock", self._sliders)
-        self._expose(controls={**{f"shock[{a}]": s for a, s in self._sliders.items()},
-                               "crisis": crisis, "reset": reset})
+        for a, s in self._sliders.items():
+            self._bind("shock", s, key=a)
+        self._expose(controls={"crisis": crisis, "reset": reset})
         self.observe(self._on_input, names=["shock", "market"])
         self._apply_inputs(given)
 
@@ -194,10 +165,5 @@ class ShockPanel(_ui.Component):
 
     def _show(self) -> None:
         self.set_trait("shocked_prices", [float(p) for p in self._prices])
-        with self._silently():
-            self._sync_extra()
         moved = [f"{a} {_ui.pct(v, 0)}" for a, v in self.shock.items() if abs(v) > 1e-9]
         self._set_summary("Price moves: " + (", ".join(moved) if moved else "none") + ".")
-
-    def _sync_extra(self) -> None:
-        show_keys(self.shock, self._sliders)

@@ -102,17 +102,17 @@ def test_widget_equals_direct_engine_calls_with_the_same_seed():
 
 def test_impossible_triple_from_sliders_is_explained_and_last_matrix_kept():
     lab = CorrelationLab(n_scenarios=1_000)
-    lab.controls["BTC-ETH"].value = 0.9
-    lab.controls["ETH-SOL"].value = 0.9
+    lab.controls["correlations[BTC-ETH]"].value = 0.9
+    lab.controls["correlations[ETH-SOL]"].value = 0.9
     good = snapshot(lab)
-    lab.controls["BTC-SOL"].value = -0.9
+    lab.controls["correlations[BTC-SOL]"].value = -0.9
     assert "cannot all hold at once" in lab.problem
     assert "BTC-SOL can only be between 0.62 and 1.00, so -0.90 is impossible" in lab.problem
     assert "smallest eigenvalue" in lab.problem
     assert "cannot all hold at once" in shown_text(lab)
     assert snapshot(lab) == good                 # traits, heatmap, bars, summary unchanged
-    assert lab.controls["BTC-SOL"].value == 0.7  # the slider snaps back
-    lab.controls["BTC-SOL"].value = 0.8          # still usable; a good value clears the message
+    assert lab.controls["correlations[BTC-SOL]"].value == 0.7  # the slider snaps back
+    lab.controls["correlations[BTC-SOL]"].value = 0.8  # still usable; a good value clears it
     assert lab.problem == "" and lab.correlations["BTC-SOL"] == 0.8
 
 
@@ -173,7 +173,7 @@ def test_bad_constructor_inputs_build_with_the_default_and_say_so():
 def test_pair_names_in_either_order_and_partial_updates():
     lab = CorrelationLab(n_scenarios=1_000, correlations={"ETH-BTC": 0.5})
     assert lab.problem == "" and lab.correlations == {**CALM, "BTC-ETH": 0.5}
-    assert lab.controls["BTC-ETH"].value == 0.5
+    assert lab.controls["correlations[BTC-ETH]"].value == 0.5
     lab.correlations = {"SOL-BTC": 0.33}           # off the slider's 0.05 grid: kept exactly
     assert lab.correlations == {**CALM, "BTC-ETH": 0.5, "BTC-SOL": 0.33} and lab.problem == ""
     assert lab.effective_correlation[0][2] == 0.33
@@ -184,7 +184,7 @@ def test_one_change_sends_one_update_per_mark_and_keeps_marks(comm_log):
     before = [id(m) for m in marks(lab)]
     hist = lab.figures["pnl"].marks[0]
     for change in (lambda: setattr(lab, "level", 0.5),
-                   lambda: lab.controls["BTC-SOL"].__setattr__("value", 0.4),
+                   lambda: lab.controls["correlations[BTC-SOL]"].__setattr__("value", 0.4),
                    lambda: setattr(lab, "account", Account.from_positions(
                        Market.example(), perps={"BTC": 1, "SOL": -500}, cash=12_000.0))):
         comm_log.clear()
@@ -205,10 +205,10 @@ def test_every_control_moves_an_output():
                 lab.pnl_quantiles)
 
     c = lab.controls
-    assert set(c) == {"level", "horizon_days", "n_scenarios", "seed", "BTC-ETH", "BTC-SOL",
-                      "ETH-SOL", "new_draw"}
+    pairs = ("correlations[BTC-ETH]", "correlations[BTC-SOL]", "correlations[ETH-SOL]")
+    assert set(c) == {"level", "horizon_days", "n_scenarios", "seed", *pairs, "new_draw"}
     controls = [(c["level"], 0.8), (c["horizon_days"], 3.0), (c["n_scenarios"], 10_000),
-                (c["seed"], 5), *((c[k], 0.1) for k in ("BTC-ETH", "BTC-SOL", "ETH-SOL"))]
+                (c["seed"], 5), *((c[k], 0.1) for k in pairs)]
     for control, value in controls:
         before = outputs()
         control.value = value
@@ -233,7 +233,7 @@ def test_new_book_and_new_market():
     calm = Market.example().replace(correlation=np.eye(4))
     lab.market = calm                              # a new market brings its correlations
     assert lab.correlations == {"BTC-ETH": 0.0, "BTC-SOL": 0.0, "ETH-SOL": 0.0}
-    assert lab.controls["BTC-ETH"].value == 0.0
+    assert lab.controls["correlations[BTC-ETH]"].value == 0.0
     good = snapshot(lab)
     lab.market = Market(["BTC", "USDC"], [1.0, 1.0])
     assert "market must have the assets" in lab.problem and snapshot(lab) == good
