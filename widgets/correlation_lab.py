@@ -233,17 +233,6 @@ class CorrelationLab(_ui.Component):
         return self._hist_data
 
     # -- inputs ---------------------------------------------------------------------------
-    def __setattr__(self, name, value):
-        # ``account`` and ``market`` are objects, not saved inputs; a wrong type assigned in a
-        # cell is held as a message like any other bad input.
-        if name in ("account", "market") and "_shown" in self.__dict__:
-            try:
-                super().__setattr__(name, value)
-            except T.TraitError as exc:
-                self._show_problem(_ui.readable(exc))
-            return
-        super().__setattr__(name, value)
-
     @T.validate("correlations")
     def _valid_correlations(self, proposal) -> dict:
         """Pairs by the sliders' names, merged into the current ones; each a number in [-1, 1]."""
