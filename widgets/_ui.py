@@ -468,6 +468,13 @@ def ordinal_scale(domain) -> OrdinalScale:
     return OrdinalScale(domain=list(domain))
 
 
+def is_real(value) -> bool:
+    """True for a real number (Python or numpy int or float); False for a bool, a string
+    ("2"), None or anything else a learner might type."""
+    return isinstance(value, (int, float, np.integer, np.floating)) \
+        and not isinstance(value, (bool, np.bool_))
+
+
 def _num(x: float) -> str:
     """A bound or value as a reader writes it: 50,000,000 / 0.05 / -0.5 / 1e+308."""
     if x == int(x) and abs(x) < 1e15:
@@ -484,9 +491,7 @@ class Finite(T.Float):
 
     def validate(self, obj, value):
         name = self.name
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float,
-                                                                          np.integer,
-                                                                          np.floating)):
+        if not is_real(value):
             raise T.TraitError(f"{name} must be a number, got {short_repr(value)}")
         value = float(value)
         if not np.isfinite(value):

@@ -242,8 +242,7 @@ class CorrelationLab(_ui.Component):
                 raise T.TraitError(f"correlations keys must be among {list(self._pairs)}, "
                                    f"got {_ui.short_repr(key)}")
             name = self._names[key]
-            if isinstance(value, (bool, np.bool_)) or not isinstance(
-                    value, (int, float, np.integer, np.floating)):
+            if not _ui.is_real(value):
                 raise T.TraitError(f"correlation {name} must be a number, got "
                                    f"{_ui.short_repr(value)}")
             rho = float(value)

@@ -5,7 +5,6 @@ import html
 import math
 
 import ipywidgets as W
-import numpy as np
 import traitlets as T
 
 from . import _ui
@@ -315,8 +314,7 @@ class SelfCheck(_ui.Component):
                 return value
             raise T.TraitError(f"response must be one of {list(self._choices)}, got "
                                f"{_ui.short_repr(value)}")
-        if isinstance(value, (bool, np.bool_)) or not isinstance(
-                value, (int, float, np.integer, np.floating)):
+        if not _ui.is_real(value):
             raise T.TraitError(f"response must be a number (without quotes), got "
                                f"{_ui.short_repr(value)}")
         number = float(value)
@@ -448,8 +446,7 @@ class SelfCheck(_ui.Component):
 
 def _tolerance(name: str, value) -> float:
     """A tolerance: a finite number >= 0 (a question's configuration: wrong ones raise)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-            value, (int, float, np.integer, np.floating)) or not 0 <= float(value) < math.inf:
+    if not _ui.is_real(value) or not 0 <= float(value) < math.inf:
         raise ValueError(f"{name} must be a finite number >= 0, got {_ui.short_repr(value)}")
     return float(value)
 

@@ -52,8 +52,7 @@ class EngineInstance(T.Instance):
 def numbers_only(name: str, value: dict) -> None:
     """Refuse (``TraitError``) a value of ``value`` that is not a real number ("2", True, None)."""
     for k, v in value.items():
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer,
-                                                                  np.floating)):
+        if not _ui.is_real(v):
             raise T.TraitError(f"{name} must be numbers, got {_ui.short_repr(v)} for "
                                f"{_ui.clip(k, 40)}")
 
