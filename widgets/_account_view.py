@@ -1,8 +1,8 @@
 """Base of the one-account views (HealthGauge, MarginBreakdown): ``account``, ``market`` and
 ``shock``, with an inner :class:`ShockPanel` kept equal to ``shock`` both ways.
 
-The ``{asset: number}`` input pieces (:class:`AssetDict`, :func:`complete_moves`,
-:func:`bind_keys`, :func:`show_keys`) live in :mod:`widgets.shock_panel`.
+The ``{asset: number}`` trait is :class:`~widgets._ui.AssetDict`; the shock is completed and
+checked by :func:`~widgets.shock_panel.complete_moves`.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import traitlets as T
 
 from . import _ui
 from .engine import Account, MarginInputError, Market, example_account
-from .shock_panel import AssetDict, EngineInstance, ShockPanel, complete_moves
+from .shock_panel import ShockPanel, complete_moves
 
 
 def nice_ceiling(x: float) -> float:
@@ -46,10 +46,10 @@ class AccountView(_ui.Component):
         ``{asset: fractional price move}``, every asset present; each move in (-1, 10].
     """
 
-    account = EngineInstance(Account, help="The account shown (engine Account).")
-    market = EngineInstance(Market, help="The venue's rulebook and prices (engine Market); a new "
+    account = _ui.EngineInstance(Account, help="The account shown (engine Account).")
+    market = _ui.EngineInstance(Market, help="The venue's rulebook and prices (engine Market); a new "
                                      "one must list the same assets.")
-    shock = AssetDict(help="{asset: fractional price move}, each in (-1, 10]; a partial dict "
+    shock = _ui.AssetDict(help="{asset: fractional price move}, each in (-1, 10]; a partial dict "
                            "changes only the assets it names (as in ShockPanel).")
     _state_traits = ("shock",)
 

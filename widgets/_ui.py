@@ -528,6 +528,42 @@ class Choice(T.Enum):
                            f"got {short_repr(value)}")
 
 
+#: Most entries a ``{asset: number}`` input may have (a market has a handful of assets).
+MAX_KEYS = 1_000
+
+
+class AssetDict(T.Dict):
+    """A ``{asset: number}`` input; anything but a dict (or a dict of more than
+    :data:`MAX_KEYS` entries) is refused with a message naming the input."""
+
+    def validate(self, obj, value):
+        if not isinstance(value, dict):
+            raise T.TraitError(f"{self.name} must be a dict {{asset: number}}, got "
+                               f"{short_repr(value)}")
+        if len(value) > MAX_KEYS:
+            raise T.TraitError(f"{self.name} must have at most {MAX_KEYS} entries, got "
+                               f"{len(value)}")
+        return super().validate(obj, value)
+
+
+class EngineInstance(T.Instance):
+    """An engine object input (``Account``, ``Market``); anything else is refused by name."""
+
+    def validate(self, obj, value):
+        if not isinstance(value, self.klass):
+            raise T.TraitError(f"{self.name} must be an engine {self.klass.__name__}, got "
+                               f"{short_repr(value)}")
+        return value
+
+
+def numbers_only(name: str, value: dict) -> None:
+    """Refuse (``TraitError``) a value of ``value`` that is not a real number ("2", True, None)."""
+    for k, v in value.items():
+        if not is_real(v):
+            raise T.TraitError(f"{name} must be numbers, got {short_repr(v)} for "
+                               f"{clip(k, 40)}")
+
+
 class Component(W.VBox):
     """Base of every component: one binding mechanism, the problem message, the live summary,
     state save/restore.

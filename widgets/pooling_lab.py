@@ -13,7 +13,7 @@ from bqplot import Bars, Label, Lines
 from . import _ui
 from .engine import (POOLING_POSITIONS, Account, MarginInputError, Market, compare_pooling,
                      isolated_twin, position_liquidation_prices, proportional_split)
-from .shock_panel import AssetDict, EngineInstance, ShockPanel, complete_moves, numbers_only
+from .shock_panel import ShockPanel, complete_moves
 
 #: Largest perp size a learner may set, in units of the asset (a billion BTC is already absurd).
 MAX_SIZE = 1e9
@@ -75,7 +75,7 @@ def checked_positions(market: Market, assets, value: dict) -> dict:
     if unknown:
         raise T.TraitError(f"positions keys must be among the lab's perps "
                            f"({', '.join(assets)}), got {_ui.short_repr(unknown[0])}")
-    numbers_only("positions", value)
+    _ui.numbers_only("positions", value)
     try:
         vec = market.per_asset("positions", value)
     except (MarginInputError, TypeError, ValueError, OverflowError) as exc:
@@ -157,13 +157,13 @@ class PoolingLab(_ui.Component):
     (240.98, 211.38)
     """
 
-    market = EngineInstance(Market, help="The venue's rulebook and prices (engine Market).")
-    positions = AssetDict(help="{asset: signed perp size} over the lab's perps, |size| <= 1e9.")
+    market = _ui.EngineInstance(Market, help="The venue's rulebook and prices (engine Market).")
+    positions = _ui.AssetDict(help="{asset: signed perp size} over the lab's perps, |size| <= 1e9.")
     collateral = _ui.Finite(30_000.0, min=0.0, max=MAX_COLLATERAL,
                             help="Quote-currency collateral (USDC), in [0, 1e12].")
-    split = AssetDict(help="{asset: share of the collateral posted to that bucket} (isolated "
+    split = _ui.AssetDict(help="{asset: share of the collateral posted to that bucket} (isolated "
                            "mode); shares >= 0 summing to at most 1.")
-    shock = AssetDict(help="{asset: fractional price move}; a partial dict changes only those.")
+    shock = _ui.AssetDict(help="{asset: fractional price move}; a partial dict changes only those.")
     cross_liquidatable = T.Bool(False, read_only=True, help="The cross pool is liquidatable.")
     isolated_failed = T.List(T.Unicode(), read_only=True,
                              help="Assets whose isolated bucket fails.")
@@ -310,7 +310,7 @@ class PoolingLab(_ui.Component):
 
     @T.validate("split")
     def _check_split(self, proposal) -> dict:
-        numbers_only("split", proposal["value"])      # the rules of a split: the engine's
+        _ui.numbers_only("split", proposal["value"])      # the rules of a split: the engine's
         return proposal["value"]
 
     @T.validate("shock")

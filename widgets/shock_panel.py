@@ -1,8 +1,8 @@
 """ShockPanel: one labelled slider per asset (price move, %), a crisis preset and a reset.
 
-Also the pieces every account component shares for ``{asset: number}`` inputs:
-:class:`AssetDict` (the trait), :func:`complete_moves` (a partial shock completed and checked by
-the engine); one slider per key is the base's binding with ``key=``
+Also :func:`complete_moves` (a partial ``{asset: move}`` completed and checked by the engine),
+which every account component uses for its ``shock`` input. The ``{asset: number}`` trait is
+:class:`widgets._ui.AssetDict`; one slider per key is the base's binding with ``key=``
 (:meth:`widgets._ui.Component._bind`).
 """
 from __future__ import annotations
@@ -14,47 +14,13 @@ import traitlets as T
 from . import _ui
 from .engine import MarginInputError, Market, crisis_shock, shock_vector
 
-__all__ = ["ShockPanel", "AssetDict", "EngineInstance", "complete_moves", "numbers_only",
+__all__ = ["ShockPanel", "complete_moves",
            "crisis_shock"]      # crisis_shock: the engine's, re-exported for old imports
 
 #: Largest price move a learner may set: +1,000 % (nothing a market does in a day; the engine's
 #: own rule is only "> -100 %", and far larger moves overflow the numbers).
 MOVE_MAX = 10.0
-#: Most entries a ``{asset: number}`` input may have (a market has a handful of assets).
-MAX_KEYS = 1_000
 _SLIDER_RANGE = (-0.9, 0.9)
-
-
-class AssetDict(T.Dict):
-    """A ``{asset: number}`` input; anything but a dict (or a dict of more than
-    :data:`MAX_KEYS` entries) is refused with a message naming the input."""
-
-    def validate(self, obj, value):
-        if not isinstance(value, dict):
-            raise T.TraitError(f"{self.name} must be a dict {{asset: number}}, got "
-                               f"{_ui.short_repr(value)}")
-        if len(value) > MAX_KEYS:
-            raise T.TraitError(f"{self.name} must have at most {MAX_KEYS} entries, got "
-                               f"{len(value)}")
-        return super().validate(obj, value)
-
-
-class EngineInstance(T.Instance):
-    """An engine object input (``Account``, ``Market``); anything else is refused by name."""
-
-    def validate(self, obj, value):
-        if not isinstance(value, self.klass):
-            raise T.TraitError(f"{self.name} must be an engine {self.klass.__name__}, got "
-                               f"{_ui.short_repr(value)}")
-        return value
-
-
-def numbers_only(name: str, value: dict) -> None:
-    """Refuse (``TraitError``) a value of ``value`` that is not a real number ("2", True, None)."""
-    for k, v in value.items():
-        if not _ui.is_real(v):
-            raise T.TraitError(f"{name} must be numbers, got {_ui.short_repr(v)} for "
-                               f"{_ui.clip(k, 40)}")
 
 
 def complete_moves(market: Market, current: dict, given: dict, name: str = "shock") -> dict:
@@ -64,7 +30,7 @@ def complete_moves(market: Market, current: dict, given: dict, name: str = "shoc
     (:func:`~widgets.engine.shock_vector`); a refusal raises ``TraitError`` with the engine's
     message, which the component base shows in the widget.
     """
-    numbers_only(name, given)
+    _ui.numbers_only(name, given)
     try:
         vec = shock_vector(market, {**current, **given})
     except (MarginInputError, TypeError, ValueError, OverflowError) as exc:
@@ -105,8 +71,8 @@ class ShockPanel(_ui.Component):
     (90000, 0.0)
     """
 
-    market = EngineInstance(Market, help="The prices the moves apply to (engine Market).")
-    shock = AssetDict(help="{asset: fractional price move}, each in (-1, 10]; a partial dict "
+    market = _ui.EngineInstance(Market, help="The prices the moves apply to (engine Market).")
+    shock = _ui.AssetDict(help="{asset: fractional price move}, each in (-1, 10]; a partial dict "
                            "changes only the assets it names.")
     shocked_prices = T.List(T.Float(), read_only=True,
                             help="Prices after the shock, in market order.")
