@@ -135,8 +135,7 @@ def penalty_split(result) -> tuple:
     """The call's penalties by who received them: ``(to the insurance fund, to liquidators)``.
 
     ``result`` is a :class:`~.liquidation.LiquidationResult` (its ``protocol_fee`` and
-    ``liquidator_bonus`` per account; a result without the split pays everything to the fund,
-    the engine's original rule). Aave v3 sends ``liquidationProtocolFee`` (10 % of the bonus)
+    ``liquidator_bonus`` per account, which sum to its ``penalty``). Aave v3 sends ``liquidationProtocolFee`` (10 % of the bonus)
     to the treasury and the rest to the liquidator; dYdX v4 sends the penalty to the fund.
 
     Examples
@@ -150,14 +149,7 @@ def penalty_split(result) -> tuple:
     >>> [round(x, 2) for x in penalty_split(res)]
     [42.5, 382.5]
     """
-    bonus = getattr(result, "liquidator_bonus", None)
-    if bonus is None:
-        return float(np.sum(result.penalty)), 0.0
-    fee = getattr(result, "protocol_fee", None)
-    to_liquidators = float(np.sum(bonus))
-    to_fund = (float(np.sum(fee)) if fee is not None
-               else float(np.sum(result.penalty)) - to_liquidators)
-    return to_fund, to_liquidators
+    return float(np.sum(result.protocol_fee)), float(np.sum(result.liquidator_bonus))
 
 
 def deleveraged(result) -> np.ndarray:
